@@ -1,0 +1,1 @@
+"""heprag.evals."""
