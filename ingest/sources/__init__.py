@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from heprag.ingest.sources.base import FileParser, parser_for, register
+from heprag.ingest.sources.base import FileParser, ParseLimits, parser_for, register
 
 # Modules imported (once) to register their parsers; the order sets priority (later wins).
 BUILTIN_PARSER_MODULES = ["pdf"]
@@ -20,4 +20,4 @@ def load_builtin_parsers() -> None:
         importlib.import_module(f"heprag.ingest.sources.{name}")
 
 
-__all__ = ["FileParser", "load_builtin_parsers", "parser_for", "register"]
+__all__ = ["FileParser", "ParseLimits", "load_builtin_parsers", "parser_for", "register"]
