@@ -161,6 +161,7 @@ def _build_document(path: Path, doc: object, paragraphs: list[_Para], stamp: re.
     body: list[Block] = []
     section: list[str] = []
     ref_start: int | None = None
+    abstract_page = 1
     toc_titles: set[str] | None = None  # inside a table of contents: skip until one of its headings recurs
     for i, p in enumerate(paragraphs):
         if re.sub(r"\d+", "#", p.text) in repeated:
@@ -177,8 +178,14 @@ def _build_document(path: Path, doc: object, paragraphs: list[_Para], stamp: re.
                     toc_titles.add(title)
                 continue
             toc_titles = None
+        if section == ["Abstract"] and p.page > abstract_page:
+            section = []  # letters have no section after the abstract
+        if not p.is_heading and (_is_number_soup(p.text) or (p.page == 1 and not section and len(p.text.split()) < 12)):
+            continue  # axis ticks, table cells, front-matter lines
         if p.is_heading:
             heading = p.text.rstrip(".:")
+            if heading.lower() == "abstract":
+                abstract_page = p.page
             if heading.lower() in REFERENCE_HEADINGS:
                 ref_start = i
                 break
@@ -211,6 +218,13 @@ def _build_document(path: Path, doc: object, paragraphs: list[_Para], stamp: re.
         references=references,
         extra={"pages": doc.page_count},  # type: ignore[attr-defined]
     )
+
+
+def _is_number_soup(text: str) -> bool:
+    """Mostly numbers and symbols (plot axes, table cells): junk for retrieval."""
+    words = text.split()
+    alpha = sum(1 for w in words if sum(ch.isalpha() for ch in w) >= 3)
+    return len(words) >= 3 and alpha / len(words) < 0.35
 
 
 def _median(values: list[float]) -> float:

@@ -1,0 +1,194 @@
+"""The `heprag` command line: ingest, search, ask, index, config (and chat, mcp, eval, summarize)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from heprag.app.answer import Answer
+from heprag.app.library import Library
+from heprag.app.settings import Settings, load_settings
+from heprag.index.errors import HepragError
+from heprag.index.types import Hit
+
+app = typer.Typer(
+    help="heprag: cited answers from high-energy-physics papers and logbooks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Inspect and maintain the index.", no_args_is_help=True)
+config_app = typer.Typer(help="Show the effective settings.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+app.add_typer(config_app, name="config")
+
+console = Console()
+err = Console(stderr=True)
+
+
+class State:
+    settings: Settings
+    quiet: bool = False
+
+
+state = State()
+
+
+@app.callback()
+def main_options(
+    index: Annotated[
+        Path | None, typer.Option("--index", envvar="HEPRAG_INDEX_DIR", help="Index directory (default: user data dir)")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", envvar="HEPRAG_CONFIG", help="heprag.toml settings file")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging")] = False,
+) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("transformers", "sentence_transformers", "httpx", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    state.settings = load_settings(config, index)
+    state.quiet = quiet
+
+
+def _library() -> Library:
+    return Library(state.settings)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (PDF, ...) to index", exists=True)],
+) -> None:
+    """Parse, chunk, embed and index files; unchanged files are skipped, bad ones reported."""
+    library = _library()
+    report = library.ingest(paths, show_progress=not state.quiet)
+    saved = report.save(state.settings.index.dir)
+    for failure in report.failed:
+        err.print(f"[red]failed[/red] {failure.path}: {failure.reason}")
+    console.print(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} superseded, {len(report.failed)} failed, {len(report.unsupported)} unsupported files; "
+        f"{report.chunks_written} chunks written, {report.chunks_embedded} embedded "
+        f"(others from the cache) in {report.seconds.get('total', 0):.1f} s"
+    )
+    console.print(f"index: {state.settings.index.dir}  report: {saved}", style="dim")
+    if report.documents_indexed == 0:
+        err.print("[red]nothing could be ingested[/red]")
+        raise typer.Exit(1)
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    c = hit.chunk
+    return {
+        "chunk_id": c.chunk_id, "doc_id": c.doc_id, "label": c.label, "score": round(hit.score, 6),
+        "dense_score": None if hit.dense_score is None else round(hit.dense_score, 6),
+        "page": c.page_start, "section": " / ".join(c.section), "retrievers": hit.retrievers, "text": c.text,
+    }  # fmt: skip
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for")],
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="Number of passages")] = 10,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or bm25")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+) -> None:
+    """Hybrid (dense + BM25, reciprocal-rank fused) passage search."""
+    if mode not in {"hybrid", "dense", "bm25"}:
+        raise typer.BadParameter("mode must be hybrid, dense or bm25")
+    hits = _library().search(query, k=k, mode=mode)  # type: ignore[arg-type]
+    if as_json:
+        print(json.dumps({"hits": [_hit_json(h) for h in hits]}, ensure_ascii=False))
+        return
+    table = Table(show_lines=True)
+    for col in ("#", "label", "score", "page", "snippet"):
+        table.add_column(col)
+    for h in hits:
+        table.add_row(str(h.rank), h.chunk.label, f"{h.score:.4f}", str(h.chunk.page_start or ""), h.chunk.text[:220])
+    console.print(table)
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The public `ask --json` contract."""
+    data = answer.model_dump(mode="json")
+    data["hits"] = [_hit_json(h) for h in answer.hits]
+    return data
+
+
+def print_answer(answer: Answer) -> None:
+    console.print(answer.answer, markup=False, highlight=False)
+    if answer.citations:
+        console.print("\nSources:" if not answer.refused else "\nClosest passages:", style="bold")
+    for c in answer.citations:
+        console.print(f"[{c.n}] {c.label} — {c.url or c.doc_id}", markup=False, highlight=False)
+        console.print(f"    “{c.quote[:240]}”", style="dim", markup=False, highlight=False)
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="Your question (omit for an interactive session)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as one JSON object")] = False,
+) -> None:
+    """Answer a question from the index, every sentence cited [n]."""
+    library = _library()
+    if question is not None:
+        answer = library.ask(question)
+        if as_json:
+            print(json.dumps(answer_json(answer), ensure_ascii=False))
+        else:
+            print_answer(answer)
+        return
+    console.print("Ask about the indexed literature (empty line or Ctrl-D to quit).", style="dim")
+    for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: console.input("[bold]? [/bold]"), ""):
+        if not line.strip():
+            break
+        print_answer(library.ask(line.strip()))
+        console.print()
+
+
+@index_app.command("info")
+def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Manifest, counts and disk size of the index."""
+    info = _library().info()
+    if as_json:
+        print(json.dumps(info, indent=2, default=str))
+        return
+    m = info["manifest"]
+    console.print(f"index      {info['index_dir']} ({info['generation']}, {info['disk_bytes'] / 1e6:.1f} MB)")
+    console.print(f"documents  {info['counts']['documents']}   chunks {info['counts']['chunks']}")
+    console.print(f"model      {m['embedding']['model']} (dim {m['embedding']['dim']}), faiss {m['faiss_kind']}")
+    console.print(f"built      {m['built_at']}   by source type {info['by_source_type']}")
+
+
+@config_app.command("show")
+def config_show(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print the effective settings (secrets masked)."""
+    data = state.settings.model_dump(mode="json")
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    import tomli_w
+
+    print(tomli_w.dumps(data))
+
+
+def main() -> None:
+    try:
+        app()
+    except HepragError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The offline default generator: the most relevant sentences of the top passages, each cited."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from heprag.index.embedder import Embedder
+from heprag.index.keyword import tokenize
+from heprag.index.types import Hit
+from heprag.ingest.sentences import sentences
+
+MIN_WORDS, MAX_WORDS = 5, 90
+PAPER_REFS = re.compile(r"\s*\[\d+(?:\s*[–,-]\s*\d+)*\]")  # the paper's own "[10–20]" reference marks
+
+
+def display_sentence(sentence: str) -> str:
+    """A passage sentence without the paper's reference brackets (they would read as our [n] markers)."""
+    return PAPER_REFS.sub("", sentence).strip()
+
+
+class ExtractiveGenerator:
+    """Scores every sentence of the top passages by embedding similarity and query-term coverage."""
+
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, max_sentences: int = 4, passages: int = 6) -> None:
+        self.embedder = embedder
+        self.max_sentences = max_sentences
+        self.passages = passages
+
+    def select(self, question: str, hits: list[Hit]) -> list[tuple[str, list[int]]]:
+        """(sentence, [passage number]) pairs, best first; passage numbers are 1-based into `hits`."""
+        candidates: list[tuple[str, int]] = []
+        seen: set[str] = set()
+        for n, hit in enumerate(hits[: self.passages], start=1):
+            for sentence in sentences(hit.chunk.text):
+                words = len(sentence.split())
+                key = " ".join(tokenize(sentence))
+                if MIN_WORDS <= words <= MAX_WORDS and key not in seen:
+                    seen.add(key)
+                    candidates.append((sentence, n))
+        if not candidates:
+            return []
+        query_terms = set(tokenize(question))
+        query_vec = self.embedder.embed_query(question)
+        vectors = self.embedder.embed_documents([s for s, _ in candidates])
+        cosine = vectors @ query_vec
+        coverage = np.array(
+            [len(query_terms & set(tokenize(s))) / max(len(query_terms), 1) for s, _ in candidates]
+        )
+        rank_prior = np.array([1.0 / (1 + 0.1 * (n - 1)) for _, n in candidates])
+        scores = (0.55 * cosine + 0.45 * coverage) * rank_prior
+        order = np.argsort(-scores)
+        best = scores[order[0]]
+        chosen = [candidates[i] for i in order[: self.max_sentences] if scores[i] >= 0.75 * best]
+        return [(display_sentence(sentence), [n]) for sentence, n in chosen]

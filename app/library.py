@@ -1,0 +1,151 @@
+"""`Library`: the public Python API over one index — search, ask, ingest, documents.
+
+    from heprag.app import Library
+    lib = Library.open("~/heprag-index")
+    for hit in lib.search("H -> mu mu significance", k=5): print(hit.chunk.label)
+    print(lib.ask("What significance did ATLAS observe for H -> mu mu?").answer)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from heprag.app.answer import REFUSAL_PHRASE, Answer, Sentence
+from heprag.app.citations import build_answer
+from heprag.app.extractive import ExtractiveGenerator
+from heprag.app.settings import Settings, load_settings
+from heprag.index.embedder import Embedder
+from heprag.index.embedding_cache import EmbeddingCache
+from heprag.index.filters import SearchFilters
+from heprag.index.retrieval import HybridRetriever, Mode
+from heprag.index.store import CorpusIndex
+from heprag.index.types import Document, Hit
+from heprag.ingest.chunking import ChunkSettings
+from heprag.ingest.pipeline import Ingestor
+from heprag.ingest.report import IngestReport
+from heprag.ingest.sources.base import ParseLimits
+
+
+class Library:
+    """One index plus the embedder and generators configured by `Settings`; thread-safe for readers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._embedder: Embedder | None = None
+        self._index: CorpusIndex | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None) -> Library:
+        settings = settings or load_settings(index_dir=Path(index_dir).expanduser() if index_dir else None)
+        if index_dir is not None:
+            settings.index.dir = Path(index_dir).expanduser()
+        return cls(settings)
+
+    # -- components ----------------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            e = self.settings.embedding
+            cache = EmbeddingCache(e.cache_dir / "embeddings.sqlite")
+            self._embedder = Embedder(e.model, e.device, e.batch_size, cache, e.query_prompt, e.document_prompt)
+        return self._embedder
+
+    @property
+    def index(self) -> CorpusIndex:
+        """The live generation; reopened when an ingest has published a newer one."""
+        with self._lock:
+            if self._index is None or self._index.is_stale():
+                old = self._index
+                self._index = CorpusIndex.open(self.settings.index.dir, self.embedder.model_id)
+                if old is not None:
+                    old.close()
+            return self._index
+
+    def retriever(self) -> HybridRetriever:
+        r = self.settings.retrieval
+        return HybridRetriever(self.index, self.embedder, r.candidates, r.rrf_k, r.per_doc_cap or None)
+
+    # -- reading -------------------------------------------------------------------------------
+    def search(
+        self, query: str, k: int | None = None, filters: SearchFilters | None = None, mode: Mode | None = None
+    ) -> list[Hit]:
+        return self.retriever().search(query, k or self.settings.retrieval.k, filters, mode or self.settings.retrieval.mode)
+
+    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
+        """A cited answer; refuses (and lists the closest passages) when retrieval is weak."""
+        t0 = time.perf_counter()
+        hits = self.search(question, filters=filters)
+        timings = {"retrieve": time.perf_counter() - t0}
+        links = self.links(h.chunk.doc_id for h in hits)
+        best = max((h.dense_score or 0.0 for h in hits), default=0.0)
+        if not hits or best < self.settings.answer.refusal_threshold:
+            answer = self._refusal(question, hits, links)
+        else:
+            t1 = time.perf_counter()
+            generator = ExtractiveGenerator(self.embedder, self.settings.answer.max_sentences)
+            answer = build_answer(question, generator.select(question, hits), hits, links, generator.name)
+            timings["generate"] = time.perf_counter() - t1
+            if not answer.sentences:
+                answer = self._refusal(question, hits, links)
+        answer.timings = {k: round(v, 4) for k, v in {**timings, "total": time.perf_counter() - t0}.items()}
+        return answer
+
+    def _refusal(self, question: str, hits: list[Hit], links: dict[str, dict[str, str]]) -> Answer:
+        closest = build_answer(question, [(h.chunk.text[:200], [i]) for i, h in enumerate(hits[:3], 1)], hits, links, "")
+        text = f"The answer was {REFUSAL_PHRASE}."
+        return Answer(
+            question=question,
+            answer=text,
+            sentences=[Sentence(text=text)],
+            citations=closest.citations,
+            hits=hits,
+            refused=True,
+            backend="extractive",
+        )
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.index.meta.get_document(doc_id)
+
+    def links(self, doc_ids: Iterable[str]) -> dict[str, dict[str, str]]:
+        out: dict[str, dict[str, str]] = {}
+        for doc_id in dict.fromkeys(doc_ids):
+            doc = self.document(doc_id)
+            out[doc_id] = doc.links if doc else {}
+        return out
+
+    def info(self) -> dict[str, Any]:
+        index = self.index
+        size = sum(p.stat().st_size for p in index.generation.rglob("*") if p.is_file())
+        return {
+            "index_dir": str(self.settings.index.dir),
+            "generation": index.generation.name,
+            "manifest": index.manifest.model_dump(),
+            "counts": index.meta.counts(),
+            "by_source_type": index.meta.facet_counts("source_type"),
+            "by_collaboration": index.meta.facet_counts("collaboration"),
+            "by_year": index.meta.facet_counts("year"),
+            "disk_bytes": size,
+        }
+
+    # -- writing -------------------------------------------------------------------------------
+    def ingestor(self, show_progress: bool = True) -> Ingestor:
+        s = self.settings
+        limits = ParseLimits(
+            max_file_bytes=s.ingest.max_file_bytes,
+            max_pages=s.ingest.max_pages,
+            max_archive_members=s.ingest.max_archive_members,
+            max_decompressed_bytes=s.ingest.max_decompressed_bytes,
+        )
+        chunking = ChunkSettings(s.chunking.max_tokens, s.chunking.overlap_sentences, s.chunking.min_tokens)
+        return Ingestor(s.index.dir, self.embedder, chunking, limits, s.index.faiss_kind, show_progress)
+
+    def ingest(self, paths: Iterable[str | Path], show_progress: bool = False) -> IngestReport:
+        s = self.settings.ingest
+        report = self.ingestor(show_progress).ingest_paths([Path(p) for p in paths], s.include, s.exclude)
+        report.save(self.settings.index.dir)
+        return report

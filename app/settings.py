@@ -1,0 +1,145 @@
+"""Settings: the composition root. `heprag.toml` (path from --config or HEPRAG_CONFIG) + HEPRAG_* env vars.
+
+Environment variables use `__` between levels, e.g. `HEPRAG_EMBEDDING__MODEL`, `HEPRAG_RETRIEVAL__K`;
+`HEPRAG_INDEX_DIR` is a shortcut for `index.dir`. Unknown keys are errors, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from heprag.index.embedder import DEFAULT_MODEL
+from heprag.index.errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IndexSettings(_Section):
+    dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("heprag")) / "index",
+        description="Index directory (also --index or HEPRAG_INDEX_DIR)",
+    )
+    faiss_kind: Literal["auto", "flat", "hnsw", "ivf", "ivfpq"] = "auto"
+    nprobe: int = Field(16, ge=1, description="IVF lists probed per query")
+    ef_search: int = Field(128, ge=8, description="HNSW search breadth")
+
+
+class EmbeddingSettings(_Section):
+    model: str = Field(DEFAULT_MODEL, description="Packaged model name, local path or sentence-transformers name")
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    batch_size: int = Field(32, ge=1)
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_cache_dir("heprag")),
+        description="Where embeddings are cached by content hash (shared by all indexes)",
+    )
+    query_prompt: str = Field("", description="Prefix for queries (e.g. 'query: ' for e5 models)")
+    document_prompt: str = Field("", description="Prefix for passages (e.g. 'passage: ' for e5 models)")
+
+
+class ChunkingSettings(_Section):
+    max_tokens: int = Field(230, ge=32, description="Chunk budget in embedder tokens (MiniLM reads 256)")
+    overlap_sentences: int = Field(1, ge=0)
+    min_tokens: int = Field(48, ge=0, description="Smaller sections merge with the next one")
+
+
+class IngestSettings(_Section):
+    include: list[str] = Field(default_factory=list, description="Glob patterns a file must match")
+    exclude: list[str] = Field(default_factory=lambda: ["**/.*"], description="Glob patterns to skip")
+    max_file_bytes: int = 200_000_000
+    max_pages: int = 3_000
+    max_archive_members: int = 5_000
+    max_decompressed_bytes: int = 500_000_000
+
+
+class RetrievalSettings(_Section):
+    k: int = Field(8, ge=1, le=100, description="Passages retrieved per question")
+    candidates: int = Field(50, ge=1, description="Candidates per retriever before fusion")
+    rrf_k: int = Field(60, ge=1)
+    per_doc_cap: int = Field(4, ge=0, description="Max hits from one document (0 = no cap)")
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+
+
+class AnswerSettings(_Section):
+    backend: Literal["extractive", "openai", "llamacpp"] = "extractive"
+    max_sentences: int = Field(4, ge=1, le=20)
+    refusal_threshold: float = Field(0.35, description="Refuse when the best passage's cosine is below this")
+    on_ungrounded: Literal["flag", "drop"] = "flag"
+
+
+class LLMSettings(_Section):
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str = "default"
+    api_key: SecretStr = SecretStr("")
+    timeout_s: float = 60.0
+    max_retries: int = 2
+    temperature: float = 0.0
+    gguf_path: str = ""
+
+
+class Settings(BaseSettings):
+    """Every setting of heprag, one section per layer."""
+
+    model_config = SettingsConfigDict(env_prefix="HEPRAG_", env_nested_delimiter="__", extra="forbid")
+
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml = _config_path()
+        if toml is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+
+_CONFIG_OVERRIDE: list[Path] = []
+
+
+def _config_path() -> Path | None:
+    if _CONFIG_OVERRIDE:
+        return _CONFIG_OVERRIDE[-1]
+    env = os.environ.get("HEPRAG_CONFIG")
+    if env:
+        return Path(env)
+    default = Path("heprag.toml")
+    return default if default.exists() else None
+
+
+def load_settings(config: Path | None = None, index_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from (highest first) explicit arguments, HEPRAG_* env vars, the TOML file, defaults."""
+    if config is not None and not config.exists():
+        raise ConfigError(f"config file {config} does not exist")
+    if config is not None:
+        _CONFIG_OVERRIDE.append(config)
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid settings ({_config_path() or 'environment'}):\n{exc}") from exc
+    finally:
+        if config is not None:
+            _CONFIG_OVERRIDE.pop()
+    env_dir = os.environ.get("HEPRAG_INDEX_DIR")
+    if index_dir is not None or env_dir:
+        settings.index.dir = Path(index_dir or env_dir or "").expanduser()
+    return settings

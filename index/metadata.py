@@ -1,0 +1,143 @@
+"""SQLite store of documents, chunks and their vectors: the source of truth of an index generation."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from heprag.index.filters import SearchFilters
+from heprag.index.types import Chunk, Document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL, chunk_settings TEXT NOT NULL,
+    source TEXT, source_type TEXT, year INTEGER, collaboration TEXT, categories TEXT, title TEXT,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
+    text TEXT NOT NULL, body TEXT NOT NULL, vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id, ordinal);
+"""
+
+
+class MetadataStore:
+    """Documents (without their block text) and chunks (with text and vector) in one SQLite file."""
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = path
+        uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+        self.db = sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
+        if not readonly:
+            self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing -------------------------------------------------------------------------------
+    def upsert(self, doc: Document, chunks: list[Chunk], vectors: np.ndarray, chunk_settings: str) -> None:
+        """Replace a document and all its chunks (no stale chunk survives)."""
+        self.delete(doc.doc_id)
+        meta = doc.model_copy(update={"blocks": []})
+        self.db.execute(
+            "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (
+                doc.doc_id, doc.content_hash, chunk_settings, doc.source, doc.source_type, doc.year,
+                doc.collaboration, json.dumps(doc.categories), doc.title, meta.model_dump_json(),
+            ),
+        )  # fmt: skip
+        self.db.executemany(
+            "INSERT INTO chunks (chunk_id, doc_id, ordinal, text, body, vector) VALUES (?,?,?,?,?,?)",
+            [
+                (c.chunk_id, c.doc_id, c.ordinal, c.text, c.model_dump_json(exclude={"text"}), v.tobytes())
+                for c, v in zip(chunks, vectors.astype(np.float32), strict=True)
+            ],
+        )
+
+    def delete(self, doc_id: str) -> bool:
+        self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        return self.db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    # -- reading -------------------------------------------------------------------------------
+    def document_state(self) -> dict[str, tuple[str, str]]:
+        """doc_id -> (content hash, chunk settings) for incremental ingestion."""
+        return {d: (h, s) for d, h, s in self.db.execute("SELECT doc_id, content_hash, chunk_settings FROM documents")}
+
+    def get_document(self, doc_id: str) -> Document | None:
+        row = self.db.execute("SELECT body FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return Document.model_validate_json(row[0]) if row else None
+
+    def documents(self) -> Iterator[Document]:
+        for (body,) in self.db.execute("SELECT body FROM documents ORDER BY doc_id"):
+            yield Document.model_validate_json(body)
+
+    def chunks_by_ids(self, ids: Iterable[int]) -> dict[int, Chunk]:
+        wanted = [int(i) for i in ids]
+        found: dict[int, Chunk] = {}
+        for start in range(0, len(wanted), 500):
+            batch = wanted[start : start + 500]
+            rows = self.db.execute(
+                f"SELECT id, text, body FROM chunks WHERE id IN ({','.join('?' * len(batch))})", batch
+            )
+            found.update((i, _chunk(text, body)) for i, text, body in rows)
+        return found
+
+    def vectors_by_chunk_ids(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+        rows = self.db.execute(
+            f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({','.join('?' * len(chunk_ids))})", chunk_ids
+        )
+        return {c: np.frombuffer(v, dtype=np.float32) for c, v in rows}
+
+    def chunk_by_chunk_id(self, chunk_id: str) -> tuple[int, Chunk] | None:
+        row = self.db.execute("SELECT id, text, body FROM chunks WHERE chunk_id = ?", (chunk_id,)).fetchone()
+        return (row[0], _chunk(row[1], row[2])) if row else None
+
+    def chunks_of(self, doc_id: str, first: int = 0, last: int = 1 << 30) -> list[Chunk]:
+        rows = self.db.execute(
+            "SELECT text, body FROM chunks WHERE doc_id = ? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",
+            (doc_id, first, last),
+        )
+        return [_chunk(text, body) for text, body in rows]
+
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of every chunk, ordered by id."""
+        ids, vecs = [], []
+        for i, blob in self.db.execute("SELECT id, vector FROM chunks ORDER BY id"):
+            ids.append(i)
+            vecs.append(np.frombuffer(blob, dtype=np.float32))
+        if not ids:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        return np.asarray(ids, dtype=np.int64), np.stack(vecs)
+
+    def all_texts(self) -> tuple[list[int], list[str]]:
+        rows = self.db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
+        return [r[0] for r in rows], [r[1] for r in rows]
+
+    def allowed_ids(self, filters: SearchFilters) -> set[int]:
+        where, params = filters.sql()
+        rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN documents d USING (doc_id) WHERE {where}", params)
+        return {r[0] for r in rows}
+
+    def counts(self) -> dict[str, int]:
+        docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return {"documents": docs, "chunks": chunks}
+
+    def facet_counts(self, column: str) -> dict[str, int]:
+        assert column in {"source", "source_type", "collaboration", "year"}
+        rows = self.db.execute(f"SELECT {column}, COUNT(*) FROM documents GROUP BY {column}")
+        return {str(k): n for k, n in rows}
+
+
+def _chunk(text: str, body: str) -> Chunk:
+    data = json.loads(body)
+    data["text"] = text
+    return Chunk.model_validate(data)

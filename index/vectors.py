@@ -1,0 +1,96 @@
+"""FAISS vector index: exact inner product below a size threshold, HNSW / IVF-PQ above, ids = chunk rows."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+IndexKind = Literal["auto", "flat", "hnsw", "ivf", "ivfpq"]
+
+
+def choose_kind(n_vectors: int, requested: IndexKind = "auto") -> str:
+    """Flat (exact) for small corpora, HNSW for medium, IVF-PQ for millions."""
+    if requested != "auto":
+        return requested
+    if n_vectors < 200_000:
+        return "flat"
+    if n_vectors < 2_000_000:
+        return "hnsw"
+    return "ivfpq"
+
+
+class VectorIndex:
+    """A FAISS index whose ids are chunk row ids, searched by inner product on normalised vectors."""
+
+    def __init__(self, index: object, kind: str) -> None:
+        self.index = index
+        self.kind = kind
+
+    @classmethod
+    def build(cls, ids: np.ndarray, vectors: np.ndarray, dim: int, kind: IndexKind = "auto") -> VectorIndex:
+        import faiss
+
+        chosen = choose_kind(len(ids), kind)
+        if chosen == "flat":
+            base = faiss.IndexFlatIP(dim)
+        elif chosen == "hnsw":
+            base = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+            base.hnsw.efConstruction = 80
+        else:
+            nlist = max(16, int(4 * np.sqrt(max(len(ids), 1))))
+            quantizer = faiss.IndexFlatIP(dim)
+            if chosen == "ivf":
+                base = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            else:
+                base = faiss.IndexIVFPQ(quantizer, dim, nlist, dim // 8, 8, faiss.METRIC_INNER_PRODUCT)
+            base.train(vectors)
+        index = faiss.IndexIDMap2(base)
+        if len(ids):
+            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+        return cls(index, chosen)
+
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)  # type: ignore[attr-defined]
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: set[int] | None = None, nprobe: int = 16, ef_search: int = 128
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, cosine scores) of the `k` nearest chunks, optionally restricted to `allowed` ids."""
+        import faiss
+
+        if self.ntotal == 0 or k <= 0 or (allowed is not None and not allowed):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        params = faiss.SearchParameters()
+        if self.kind == "hnsw":
+            params = faiss.SearchParametersHNSW(efSearch=ef_search)
+        elif self.kind in {"ivf", "ivfpq"}:
+            params = faiss.SearchParametersIVF(nprobe=nprobe)
+        if allowed is not None:
+            params.sel = faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64))
+        scores, ids = self.index.search(  # type: ignore[attr-defined]
+            query.reshape(1, -1).astype(np.float32), min(k, self.ntotal), params=params
+        )
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self.index, str(path))
+
+    @classmethod
+    def load(cls, path: Path, kind: str, mmap: bool = True) -> VectorIndex:
+        import faiss
+
+        flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        try:
+            index = faiss.read_index(str(path), flags)
+        except RuntimeError:  # some index types cannot be memory-mapped
+            index = faiss.read_index(str(path))
+        return cls(index, kind)
