@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
-
 from heprag.index.types import Chunk, Hit
+from pydantic import BaseModel, Field
 
 REFUSAL_PHRASE = "not found in the indexed literature"
 
@@ -27,7 +26,9 @@ class Citation(BaseModel):
 class Sentence(BaseModel):
     text: str
     citations: list[int] = Field(default_factory=list, description="Citation numbers [n] of this sentence")
-    flags: list[str] = Field(default_factory=list, description="Validator findings, e.g. 'uncited', 'ungrounded:3.0σ'")
+    flags: list[str] = Field(
+        default_factory=list, description="Validator findings, e.g. 'uncited', 'ungrounded:3.0σ'"
+    )
 
 
 class Answer(BaseModel):

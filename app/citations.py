@@ -53,15 +53,20 @@ def build_answer(
                 renumber[n] = len(renumber) + 1
                 hit = hits[n - 1]
                 citations.append(
-                    make_citation(renumber[n], hit, links.get(hit.chunk.doc_id, {}), best_quote(text, hit.chunk.text))
+                    make_citation(
+                        renumber[n], hit, links.get(hit.chunk.doc_id, {}), best_quote(text, hit.chunk.text)
+                    )
                 )
             cites.append(renumber[n])
         if not cites:
             flags.append("uncited")
         out_sentences.append(Sentence(text=text, citations=cites, flags=flags))
-    answer_text = " ".join(
-        s.text + "".join(f" [{n}]" for n in s.citations) for s in out_sentences
-    )
+    answer_text = " ".join(s.text + "".join(f" [{n}]" for n in s.citations) for s in out_sentences)
     return Answer(
-        question=question, answer=answer_text, sentences=out_sentences, citations=citations, hits=hits, backend=backend
+        question=question,
+        answer=answer_text,
+        sentences=out_sentences,
+        citations=citations,
+        hits=hits,
+        backend=backend,
     )

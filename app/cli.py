@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-
 from heprag.app.answer import Answer
 from heprag.app.library import Library
 from heprag.app.settings import Settings, load_settings
 from heprag.index.errors import HepragError
 from heprag.index.types import Hit
+from rich.console import Console
+from rich.table import Table
 
 app = typer.Typer(
     help="heprag: cited answers from high-energy-physics papers and logbooks.",
@@ -44,7 +43,8 @@ state = State()
 @app.callback()
 def main_options(
     index: Annotated[
-        Path | None, typer.Option("--index", envvar="HEPRAG_INDEX_DIR", help="Index directory (default: user data dir)")
+        Path | None,
+        typer.Option("--index", envvar="HEPRAG_INDEX_DIR", help="Index directory (default: user data dir)"),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", envvar="HEPRAG_CONFIG", help="heprag.toml settings file")
@@ -52,7 +52,9 @@ def main_options(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging")] = False,
 ) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("transformers", "sentence_transformers", "httpx", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -77,7 +79,8 @@ def ingest(
         err.print(f"[red]failed[/red] {failure.path}: {failure.reason}")
     console.print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-        f"{len(report.removed)} superseded, {len(report.failed)} failed, {len(report.unsupported)} unsupported files; "
+        f"{len(report.removed)} superseded, {len(report.failed)} failed, "
+        f"{len(report.unsupported)} unsupported files; "
         f"{report.chunks_written} chunks written, {report.chunks_embedded} embedded "
         f"(others from the cache) in {report.seconds.get('total', 0):.1f} s"
     )
@@ -114,7 +117,9 @@ def search(
     for col in ("#", "label", "score", "page", "snippet"):
         table.add_column(col)
     for h in hits:
-        table.add_row(str(h.rank), h.chunk.label, f"{h.score:.4f}", str(h.chunk.page_start or ""), h.chunk.text[:220])
+        table.add_row(
+            str(h.rank), h.chunk.label, f"{h.score:.4f}", str(h.chunk.page_start or ""), h.chunk.text[:220]
+        )
     console.print(table)
 
 
@@ -136,7 +141,9 @@ def print_answer(answer: Answer) -> None:
 
 @app.command()
 def ask(
-    question: Annotated[str | None, typer.Argument(help="Your question (omit for an interactive session)")] = None,
+    question: Annotated[
+        str | None, typer.Argument(help="Your question (omit for an interactive session)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as one JSON object")] = False,
 ) -> None:
     """Answer a question from the index, every sentence cited [n]."""
@@ -166,7 +173,9 @@ def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
     m = info["manifest"]
     console.print(f"index      {info['index_dir']} ({info['generation']}, {info['disk_bytes'] / 1e6:.1f} MB)")
     console.print(f"documents  {info['counts']['documents']}   chunks {info['counts']['chunks']}")
-    console.print(f"model      {m['embedding']['model']} (dim {m['embedding']['dim']}), faiss {m['faiss_kind']}")
+    console.print(
+        f"model      {m['embedding']['model']} (dim {m['embedding']['dim']}), faiss {m['faiss_kind']}"
+    )
     console.print(f"built      {m['built_at']}   by source type {info['by_source_type']}")
 
 

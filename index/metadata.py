@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-
 from heprag.index.filters import SearchFilters
 from heprag.index.types import Chunk, Document
 
@@ -69,7 +68,10 @@ class MetadataStore:
     # -- reading -------------------------------------------------------------------------------
     def document_state(self) -> dict[str, tuple[str, str]]:
         """doc_id -> (content hash, chunk settings) for incremental ingestion."""
-        return {d: (h, s) for d, h, s in self.db.execute("SELECT doc_id, content_hash, chunk_settings FROM documents")}
+        return {
+            d: (h, s)
+            for d, h, s in self.db.execute("SELECT doc_id, content_hash, chunk_settings FROM documents")
+        }
 
     def get_document(self, doc_id: str) -> Document | None:
         row = self.db.execute("SELECT body FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
@@ -92,7 +94,8 @@ class MetadataStore:
 
     def vectors_by_chunk_ids(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
         rows = self.db.execute(
-            f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({','.join('?' * len(chunk_ids))})", chunk_ids
+            f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({','.join('?' * len(chunk_ids))})",
+            chunk_ids,
         )
         return {c: np.frombuffer(v, dtype=np.float32) for c, v in rows}
 
@@ -123,7 +126,9 @@ class MetadataStore:
 
     def allowed_ids(self, filters: SearchFilters) -> set[int]:
         where, params = filters.sql()
-        rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN documents d USING (doc_id) WHERE {where}", params)
+        rows = self.db.execute(
+            f"SELECT c.id FROM chunks c JOIN documents d USING (doc_id) WHERE {where}", params
+        )
         return {r[0] for r in rows}
 
     def counts(self) -> dict[str, int]:

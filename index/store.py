@@ -63,7 +63,8 @@ class CorpusIndex:
         gen = current_generation(index_dir)
         if gen is None:
             raise IndexMissingError(
-                f"no index at {index_dir}; build one with `heprag ingest PATH` (or set --index / HEPRAG_INDEX_DIR)"
+                f"no index at {index_dir}; build one with `heprag ingest PATH` "
+                "(or point --index / HEPRAG_INDEX_DIR at an existing one)"
             )
         index = cls(index_dir, gen)
         built = index.manifest.embedding.model_id
@@ -71,7 +72,8 @@ class CorpusIndex:
             index.close()
             raise IndexMismatchError(
                 f"the index at {index_dir} was built with embedding model {built!r} but the settings say "
-                f"{expected_model_id!r}; set embedding.model to the index's model or rebuild into a new --index"
+                f"{expected_model_id!r}; set embedding.model to the index's model "
+                "or rebuild into a new --index"
             )
         return index
 
@@ -87,7 +89,9 @@ class CorpusIndex:
 class IndexWriter:
     """Builds the next generation from the current one; `publish()` makes it live atomically."""
 
-    def __init__(self, index_dir: Path, embedding: EmbeddingInfo, chunking: dict[str, int | str | float]) -> None:
+    def __init__(
+        self, index_dir: Path, embedding: EmbeddingInfo, chunking: dict[str, int | str | float]
+    ) -> None:
         self.index_dir = index_dir
         self.embedding = embedding
         self.chunking = chunking

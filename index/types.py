@@ -38,11 +38,15 @@ class Reference(BaseModel):
 class Document(BaseModel):
     """A parsed source: metadata plus ordered text blocks."""
 
-    doc_id: str = Field(description="Stable id, e.g. 'arXiv:2007.07830v2', 'inspire:1234567', 'elog:ISOLDE/412'")
+    doc_id: str = Field(
+        description="Stable id, e.g. 'arXiv:2007.07830v2', 'inspire:1234567', 'elog:ISOLDE/412'"
+    )
     title: str = ""
     authors: list[str] = Field(default_factory=list)
     date: dt.date | None = None
-    source: str = Field("pdf", description="Ingestor that produced it: pdf, latex, arxiv, inspire, elog, text, ...")
+    source: str = Field(
+        "pdf", description="Ingestor that produced it: pdf, latex, arxiv, inspire, elog, text, ..."
+    )
     source_type: SourceType = "paper"
     collaboration: str | None = None
     categories: list[str] = Field(default_factory=list)
@@ -69,7 +73,9 @@ class Document(BaseModel):
     @property
     def short_name(self) -> str:
         """Human short name used in citation labels, e.g. 'ATLAS 2007.07830v2'."""
-        ident = self.doc_id.split(":", 1)[-1] if self.doc_id.startswith(("arXiv:", "inspire:")) else self.doc_id
+        ident = (
+            self.doc_id.split(":", 1)[-1] if self.doc_id.startswith(("arXiv:", "inspire:")) else self.doc_id
+        )
         return f"{self.collaboration} {ident}" if self.collaboration else ident
 
 

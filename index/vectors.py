@@ -59,7 +59,12 @@ class VectorIndex:
         return int(self.index.ntotal)  # type: ignore[attr-defined]
 
     def search(
-        self, query: np.ndarray, k: int, allowed: set[int] | None = None, nprobe: int = 16, ef_search: int = 128
+        self,
+        query: np.ndarray,
+        k: int,
+        allowed: set[int] | None = None,
+        nprobe: int = 16,
+        ef_search: int = 128,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(ids, cosine scores) of the `k` nearest chunks, optionally restricted to `allowed` ids."""
         import faiss

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -87,7 +88,9 @@ def _split_long(unit: _Unit, max_tokens: int) -> list[_Unit]:
     pieces, cursor = [], unit.start
     for i in range(0, len(words), step):
         text = " ".join(words[i : i + step])
-        pieces.append(_Unit(text, unit.block, cursor, cursor + len(text), int(per_word * len(text.split(" ")))))
+        pieces.append(
+            _Unit(text, unit.block, cursor, cursor + len(text), int(per_word * len(text.split(" "))))
+        )
         cursor += len(text) + 1
     return pieces
 
@@ -115,11 +118,15 @@ def chunk_document(
         for piece in pieces:
             prev = current[-1].block if current else None
             whole = piece.block.kind in WHOLE_KINDS
-            if prev is not None and (whole or prev.kind in WHOLE_KINDS) and prev is not piece.block:
+            boundary = prev is not None and (
+                ((whole or prev.kind in WHOLE_KINDS) and prev is not piece.block)
+                or (
+                    prev.section != piece.block.section
+                    and sum(u.tokens for u in current) >= settings.min_tokens
+                )
+            )
+            if boundary:
                 flush(keep_overlap=False)
-            elif prev is not None and prev.section != piece.block.section:
-                if sum(u.tokens for u in current) >= settings.min_tokens:
-                    flush(keep_overlap=False)
             if current and sum(u.tokens for u in current) + piece.tokens > budget:
                 flush(keep_overlap=not whole)
             current.append(piece)
@@ -132,7 +139,7 @@ def _make_chunk(doc: Document, ordinal: int, group: list[_Unit]) -> Chunk:
     pages = [u.block.page for u in group if u.block.page is not None]
     page_start, page_end = (min(pages), max(pages)) if pages else (None, None)
     text = group[0].text.strip()
-    for prev, unit in zip(group, group[1:], strict=False):
+    for prev, unit in itertools.pairwise(group):
         text += (" " if unit.block is prev.block else "\n") + unit.text.strip()
     return Chunk(
         chunk_id=f"{doc.doc_id}#{ordinal}",

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from heprag.index.embedder import Embedder
 from heprag.index.errors import HepragError
 from heprag.index.manifest import EmbeddingInfo
-from heprag.index.store import IndexWriter, current_generation
 from heprag.index.metadata import MetadataStore
+from heprag.index.store import IndexWriter, current_generation
 from heprag.index.types import Chunk, Document
 from heprag.index.vectors import IndexKind
 from heprag.ingest.chunking import ChunkSettings, chunk_document
@@ -34,7 +33,11 @@ def _progress(enabled: bool) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=False,
     )
 
 
@@ -86,12 +89,16 @@ class Ingestor:
             return []
         except Exception as exc:  # a parser bug must not abort the batch
             log.exception("unexpected error parsing %s", path)
-            report.failed.append(FileFailure(path=str(path), reason=f"unexpected {type(exc).__name__}: {exc}"))
+            report.failed.append(
+                FileFailure(path=str(path), reason=f"unexpected {type(exc).__name__}: {exc}")
+            )
             return []
         report.files_parsed += 1
         return docs
 
-    def ingest_documents(self, documents: Iterable[Document], report: IngestReport | None = None) -> IngestReport:
+    def ingest_documents(
+        self, documents: Iterable[Document], report: IngestReport | None = None
+    ) -> IngestReport:
         """Chunk, embed and publish the documents that are new or changed."""
         report = report or IngestReport()
         settings_key = self.chunking.key()
@@ -106,7 +113,10 @@ class Ingestor:
             report.seconds["total"] = report.seconds.get("parse", 0.0)
             return report
         t0 = time.perf_counter()
-        chunked = {doc_id: chunk_document(doc, self.embedder.count_tokens, self.chunking) for doc_id, doc in todo.items()}
+        chunked = {
+            doc_id: chunk_document(doc, self.embedder.count_tokens, self.chunking)
+            for doc_id, doc in todo.items()
+        }
         all_chunks = [c for chunks in chunked.values() for c in chunks]
         report.seconds["chunk"] = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()
@@ -156,7 +166,10 @@ class Ingestor:
             dim=self.embedder.dim,
             max_tokens=self.embedder.max_tokens,
         )
-        chunking: dict[str, int | str | float] = {**self.chunking.__dict__, "tokenizer": self.embedder.model_name}
+        chunking: dict[str, int | str | float] = {
+            **self.chunking.__dict__,
+            "tokenizer": self.embedder.model_name,
+        }
         writer = IndexWriter(self.index_dir, info, chunking)
         try:
             offset = 0
@@ -187,8 +200,8 @@ def _versions(doc_id: str, existing: set[str]) -> list[tuple[int, str]]:
     if not match:
         return []
     prefix = f"arXiv:{match.group('base')}v"
-    return [(int(other[len(prefix) :]), other) for other in existing if other.startswith(prefix) and other != doc_id
-            and other[len(prefix) :].isdigit()]  # fmt: skip
+    versions = [other[len(prefix) :] for other in existing if other.startswith(prefix) and other != doc_id]
+    return [(int(v), prefix + v) for v in versions if v.isdigit()]
 
 
 def _older_versions(doc_id: str, existing: set[str]) -> list[str]:

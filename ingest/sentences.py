@@ -4,11 +4,49 @@ from __future__ import annotations
 
 import re
 
-ABBREVIATIONS = (
-    "fig figs ref refs eq eqs sec secs tab tabs e.g i.e et al vs cf approx resp no nos vol ch app "
-    "phys rev lett nucl instrum meth eur j jhep b c d dr prof st"
-).split()
-_ABBREV = re.compile(r"(?:\b(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r")\.|\b[A-Z]\.)$", re.IGNORECASE)
+ABBREVIATIONS = [
+    "fig",
+    "figs",
+    "ref",
+    "refs",
+    "eq",
+    "eqs",
+    "sec",
+    "secs",
+    "tab",
+    "tabs",
+    "e.g",
+    "i.e",
+    "et",
+    "al",
+    "vs",
+    "cf",
+    "approx",
+    "resp",
+    "no",
+    "nos",
+    "vol",
+    "ch",
+    "app",
+    "phys",
+    "rev",
+    "lett",
+    "nucl",
+    "instrum",
+    "meth",
+    "eur",
+    "j",
+    "jhep",
+    "b",
+    "c",
+    "d",
+    "dr",
+    "prof",
+    "st",
+]
+_ABBREV = re.compile(
+    r"(?:\b(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r")\.|\b[A-Z]\.)$", re.IGNORECASE
+)
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9\u0370-\u03ff√])|\s*\n\s*")
 
 

@@ -10,7 +10,6 @@ from heprag.index.errors import LimitExceededError
 from heprag.index.types import Document
 
 
-
 @dataclass(frozen=True)
 class ParseLimits:
     """Safety limits for untrusted input; exceeding one raises LimitExceededError naming the setting."""

@@ -18,10 +18,13 @@ from heprag.ingest.sources.ids import arxiv_links, find_collaboration, split_arx
 log = logging.getLogger(__name__)
 
 ARXIV_STAMP = re.compile(
-    r"^arXiv:(?P<id>(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?)\s+\[[\w.-]+\]\s+(?P<date>\d{1,2} \w{3} \d{4})$"
+    r"^arXiv:(?P<id>(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?)"
+    r"\s+\[[\w.-]+\]\s+(?P<date>\d{1,2} \w{3} \d{4})$"
 )
 ARXIV_FILENAME = re.compile(r"^(arXiv_)?(?P<id>\d{4}\.\d{4,5}(v\d+)?)$")
-NUMBERED_HEADING = re.compile(r"^(?P<num>(\d{1,2}|[A-H])(\.\d{1,2}){0,3})\.?\s+(?P<title>[A-Z0-9\u0370-\u03ff].{1,100})$")
+NUMBERED_HEADING = re.compile(
+    r"^(?P<num>(\d{1,2}|[A-H])(\.\d{1,2}){0,3})\.?\s+(?P<title>[A-Z0-9\u0370-\u03ff].{1,100})$"
+)
 UNNUMBERED_HEADINGS = {
     "abstract", "introduction", "conclusion", "conclusions", "summary", "acknowledgments",
     "acknowledgements", "references", "bibliography", "references and notes", "appendix",
@@ -98,7 +101,11 @@ def _repeated_lines(paragraphs: list[_Para], n_pages: int) -> set[str]:
 
 def _title(doc: object, paragraphs: list[_Para]) -> str:
     meta_title = _normalise((doc.metadata or {}).get("title") or "")  # type: ignore[attr-defined]
-    if meta_title and meta_title.lower() not in {"atlas document", "untitled", "cms paper"} and len(meta_title) > 8:
+    if (
+        meta_title
+        and meta_title.lower() not in {"atlas document", "untitled", "cms paper"}
+        and len(meta_title) > 8
+    ):
         return meta_title
     first = [p for p in paragraphs if p.page == 1 and not p.is_heading and len(p.text) > 10]
     if not first:
@@ -155,7 +162,9 @@ def parse_pdf(path: Path, limits: ParseLimits = ParseLimits()) -> Iterator[Docum
         yield _build_document(path, doc, paragraphs, stamp)
 
 
-def _build_document(path: Path, doc: object, paragraphs: list[_Para], stamp: re.Match[str] | None) -> Document:
+def _build_document(
+    path: Path, doc: object, paragraphs: list[_Para], stamp: re.Match[str] | None
+) -> Document:
     repeated = _repeated_lines(paragraphs, doc.page_count)  # type: ignore[attr-defined]
     body_size = _median([p.size for p in paragraphs if not p.is_heading and len(p.text) > 200])
     body: list[Block] = []
@@ -180,7 +189,9 @@ def _build_document(path: Path, doc: object, paragraphs: list[_Para], stamp: re.
             toc_titles = None
         if section == ["Abstract"] and p.page > abstract_page:
             section = []  # letters have no section after the abstract
-        if not p.is_heading and (_is_number_soup(p.text) or (p.page == 1 and not section and len(p.text.split()) < 12)):
+        if not p.is_heading and (
+            _is_number_soup(p.text) or (p.page == 1 and not section and len(p.text.split()) < 12)
+        ):
             continue  # axis ticks, table cells, front-matter lines
         if p.is_heading:
             heading = p.text.rstrip(".:")

@@ -1,0 +1,39 @@
+# heprag — the two commands a fresh machine needs:
+#   make run CORPUS=path/to/papers   install, build the index, open the chat
+#   make test                        install, lint, run the tests
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS ?= dev,app,agent,llm
+CORPUS ?= ../shared/corpus/pdfs/higgs
+INDEX ?= $(HOME)/.local/share/heprag/index
+PORT ?= 8501
+PYTEST_ARGS ?=
+
+.PHONY: install run test lint bench clean
+
+install: $(VENV)/.installed
+
+# torch is pinned by constraints.txt (a CPU build installs in seconds; unpinned it pulls CUDA).
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[$(EXTRAS)]"
+	touch $@
+
+run: install
+	$(BIN)/heprag --index $(INDEX) ingest $(CORPUS)
+	$(BIN)/heprag --index $(INDEX) chat --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import numpy as np
+
+from heprag.index.retrieval import reciprocal_rank_fusion
+from heprag.index.vectors import VectorIndex, choose_kind
+
+
+def _unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_flat_index_finds_exact_neighbour_and_honours_allowed_ids(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(0)
+    vectors = _unit(rng.normal(size=(200, 32)))
+    ids = np.arange(1000, 1200, dtype=np.int64)
+    index = VectorIndex.build(ids, vectors, 32)
+    assert index.kind == "flat"
+    found, scores = index.search(vectors[17], 5)
+    assert found[0] == 1017 and abs(scores[0] - 1.0) < 1e-5
+    found, _ = index.search(vectors[17], 5, allowed={1003, 1004})
+    assert set(found) <= {1003, 1004}
+    index.save(tmp_path / "v.faiss")
+    loaded = VectorIndex.load(tmp_path / "v.faiss", "flat")
+    assert loaded.search(vectors[17], 1)[0][0] == 1017
+
+
+def test_index_kind_grows_with_corpus_size() -> None:
+    assert choose_kind(5_000) == "flat"
+    assert choose_kind(500_000) == "hnsw"
+    assert choose_kind(5_000_000) == "ivfpq"
+
+
+def test_rrf_rewards_agreement_between_retrievers() -> None:
+    fused = reciprocal_rank_fusion({"dense": [1, 2, 3], "bm25": [3, 4, 1]})
+    order = [i for i, _, _ in fused]
+    assert order[:2] == [1, 3]
+    assert dict((i, by) for i, _, by in fused)[3] == ["dense", "bm25"]
