@@ -191,6 +191,21 @@ def config_show(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     print(tomli_w.dumps(data))
 
 
+# Command groups living in their own modules; each module exposes `register(app: typer.Typer) -> None`.
+# Add a line here to plug a new command group in.
+SUBCOMMAND_MODULES: list[str] = []
+
+
+def _register_subcommands() -> None:
+    import importlib
+
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).register(app)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     try:
         app()
