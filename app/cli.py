@@ -193,7 +193,9 @@ def config_show(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 
 # Command groups living in their own modules; each module exposes `register(app: typer.Typer) -> None`.
 # Add a line here to plug a new command group in.
-SUBCOMMAND_MODULES: list[str] = []
+SUBCOMMAND_MODULES: list[str] = [
+    "heprag.app.mcp_command",
+]
 
 
 def _register_subcommands() -> None:

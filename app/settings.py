@@ -90,6 +90,16 @@ class LLMSettings(_Section):
     gguf_path: str = ""
 
 
+class MCPSettings(_Section):
+    host: str = Field("127.0.0.1", description="Bind address of `heprag mcp --http`; non-loopback needs a token")
+    port: int = Field(8765, ge=0, le=65535, description="HTTP port of `heprag mcp --http` (0 = any free port)")
+    token: SecretStr = Field(
+        SecretStr(""), description="Bearer token HTTP clients must send (HEPRAG_MCP__TOKEN); empty = none"
+    )
+    max_request_bytes: int = Field(1_000_000, ge=1024, description="Larger HTTP request bodies get 413")
+    max_concurrent: int = Field(4, ge=1, description="Tool calls run at once in worker threads")
+
+
 class Settings(BaseSettings):
     """Every setting of heprag, one section per layer."""
 
@@ -102,6 +112,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    mcp: MCPSettings = Field(default_factory=MCPSettings)
 
     @classmethod
     def settings_customise_sources(
