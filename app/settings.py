@@ -100,6 +100,13 @@ class MCPSettings(_Section):
     max_concurrent: int = Field(4, ge=1, description="Tool calls run at once in worker threads")
 
 
+class EvalSettings(_Section):
+    rerank_model: str = Field("", description="Local cross-encoder path for the `rerank` eval retriever")
+    reports_dir: Path = Field(Path("eval-runs"), description="Where `heprag eval` writes timestamped reports")
+    judge: Literal["lexical", "llm"] = Field("lexical", description="Support judge for answer evals")
+    judge_model: str = Field("", description="Model name for the llm judge (default: llm.model)")
+
+
 class Settings(BaseSettings):
     """Every setting of heprag, one section per layer."""
 
@@ -112,6 +119,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
     mcp: MCPSettings = Field(default_factory=MCPSettings)
 
     @classmethod

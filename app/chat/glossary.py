@@ -1,0 +1,136 @@
+"""A glossary mined from the indexed text: acronyms with their long forms and "X, defined as Y" sentences.
+
+Acronyms follow Schwartz & Hearst (2003): for "Large Hadron Collider (LHC)" the long form is the shortest
+run of preceding words whose characters contain the acronym's letters in order, the first one starting a
+word. Every entry keeps the passage it came from, so the glossary is cited like an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from heprag.index.types import Chunk
+from heprag.ingest.sentences import sentences
+
+_ACRONYM = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9\-]{0,9}[A-Za-z0-9]|[A-Z])\s*\)")
+_DEFINED = re.compile(
+    r"(?:^|\b[Tt]he\s+)(?P<term>[^,;:()]{3,60}?)\s*,?\s+(?:is\s+|are\s+)?defined\s+as\s+(?P<def>[^;]{8,240})"
+)
+_HYPHEN_BREAK = re.compile(r"(\w)- ([a-z])")
+_STOP_TERMS = {"it", "this", "which", "that", "these", "they", "and", "the"}
+
+
+@dataclass
+class GlossaryEntry:
+    """A term, what it means, and where the corpus says so."""
+
+    term: str
+    definition: str
+    chunk_id: str
+    doc_id: str
+    label: str
+    page: int | None
+    quote: str
+    kind: str = "acronym"  # or "definition"
+    occurrences: int = 1
+
+    def matches(self, query: str) -> bool:
+        q = query.lower().strip()
+        return not q or q in self.term.lower() or q in self.definition.lower()
+
+
+def _clean(text: str) -> str:
+    return _HYPHEN_BREAK.sub(r"\1\2", " ".join(text.split()))
+
+
+def long_form(short: str, before: str) -> str | None:
+    """The Schwartz-Hearst long form of `short` at the end of `before`, or None when there is none."""
+    letters = [c.lower() for c in short if c.isalnum()]
+    if len(letters) < 2 or not short[0].isalpha() or sum(c.isupper() for c in short) < 2:
+        return None
+    words = before.split()[-min(len(letters) + 5, 2 * len(letters)) :]
+    candidate = " ".join(words)
+    s, i = len(letters) - 1, len(candidate) - 1
+    while s >= 0:
+        c = letters[s]
+        while i >= 0 and (candidate[i].lower() != c or (s == 0 and i > 0 and candidate[i - 1].isalnum())):
+            i -= 1
+        if i < 0:
+            return None
+        i -= 1
+        s -= 1
+    result = candidate[candidate.rfind(" ", 0, i + 1) + 1 :].strip(" ,;:-")
+    if len(result) <= len(short) or (" " not in result and "-" not in result):
+        return None
+    if any(len(w) > 1 and w.isupper() and w in short for w in result.split()):
+        return None  # "signal events expected in the SM (SSM)": a subscript, not an acronym
+    return result
+
+
+def entries_from_chunk(chunk: Chunk) -> list[GlossaryEntry]:
+    """Acronyms and definitions stated in one passage."""
+    out: list[GlossaryEntry] = []
+    for sentence in sentences(_clean(chunk.text)):
+        for match in _ACRONYM.finditer(sentence):
+            short = match.group(1)
+            expansion = long_form(short, sentence[: match.start()])
+            if expansion:
+                out.append(_entry(short, expansion, chunk, sentence, "acronym"))
+        for match in _DEFINED.finditer(sentence):
+            term = re.sub(r"^[Tt]he\s+", "", match.group("term").strip())
+            if term.lower() in _STOP_TERMS or len(term.split()) > 8 or "[" in term:
+                continue
+            out.append(_entry(term, match.group("def").strip().rstrip("."), chunk, sentence, "definition"))
+    return out
+
+
+def _entry(term: str, definition: str, chunk: Chunk, sentence: str, kind: str) -> GlossaryEntry:
+    return GlossaryEntry(
+        term=term,
+        definition=definition,
+        chunk_id=chunk.chunk_id,
+        doc_id=chunk.doc_id,
+        label=chunk.label,
+        page=chunk.page_start,
+        quote=sentence,
+        kind=kind,
+    )
+
+
+def build_glossary(chunks: Iterable[Chunk]) -> list[GlossaryEntry]:
+    """One entry per term (case-sensitive acronyms): the most frequent long form, cited at first use."""
+    by_term: dict[str, list[GlossaryEntry]] = {}
+    for chunk in chunks:
+        for entry in entries_from_chunk(chunk):
+            key = entry.term if entry.kind == "acronym" else entry.term.lower()
+            by_term.setdefault(key, []).append(entry)
+    glossary: list[GlossaryEntry] = []
+    for found in by_term.values():
+        common = Counter(e.definition.lower() for e in found).most_common(1)[0][0]
+        first = next(e for e in found if e.definition.lower() == common)
+        first.occurrences = len(found)
+        glossary.append(first)
+    return sorted(glossary, key=lambda e: e.term.lower())
+
+
+def search_glossary(glossary: list[GlossaryEntry], query: str) -> list[GlossaryEntry]:
+    """Entries whose term or definition contains `query` (case-insensitive); exact term matches first."""
+    q = query.lower().strip()
+    found = [e for e in glossary if e.matches(q)]
+    return sorted(
+        found, key=lambda e: (e.term.lower() != q, not e.term.lower().startswith(q), e.term.lower())
+    )
+
+
+def terms_in(text: str, glossary: list[GlossaryEntry]) -> list[GlossaryEntry]:
+    """Glossary entries whose term occurs in `text` (acronyms as whole words, case-sensitive)."""
+    out = []
+    for entry in glossary:
+        pattern = re.escape(entry.term) if entry.kind == "acronym" else re.escape(entry.term.lower())
+        haystack = text if entry.kind == "acronym" else text.lower()
+        if re.search(rf"(?<![\w]){pattern}(?![\w])", haystack):
+            out.append(entry)
+    return out
