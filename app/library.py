@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from heprag.app.answer import REFUSAL_PHRASE, Answer, Sentence
-from heprag.app.citations import build_answer
-from heprag.app.extractive import ExtractiveGenerator
+from heprag.app.answer import Answer
+from heprag.app.events import AnswerEvent, FinalEvent, RetrievalEvent, TokenEvent
+from heprag.app.generators import Generator, make_generator
 from heprag.app.settings import Settings, load_settings
+from heprag.app.validate import refusal, validate
 from heprag.index.embedder import Embedder
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.filters import SearchFilters
@@ -38,6 +39,7 @@ class Library:
         self._embedder: Embedder | None = None
         self._index: CorpusIndex | None = None
         self._lock = threading.Lock()
+        self._generators: dict[str, Generator] = {}
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None) -> Library:
@@ -80,39 +82,48 @@ class Library:
             query, k or self.settings.retrieval.k, filters, mode or self.settings.retrieval.mode
         )
 
-    def ask(self, question: str, filters: SearchFilters | None = None) -> Answer:
-        """A cited answer; refuses (and lists the closest passages) when retrieval is weak."""
+    def generator(self, backend: str | None = None) -> Generator:
+        """The answer generator for `backend` (default `answer.backend`), built once per Library."""
+        name = backend or self.settings.answer.backend
+        with self._lock:
+            if name not in self._generators:
+                self._generators[name] = make_generator(self.settings, self.embedder, name)
+            return self._generators[name]
+
+    def ask(self, question: str, filters: SearchFilters | None = None, backend: str | None = None) -> Answer:
+        """A cited, validated answer; refuses (and lists the closest passages) when retrieval is weak."""
+        events = list(self.stream(question, filters, backend))
+        final = events[-1]
+        assert isinstance(final, FinalEvent)
+        return final.answer
+
+    def stream(
+        self, question: str, filters: SearchFilters | None = None, backend: str | None = None
+    ) -> Iterator[AnswerEvent]:
+        """Events for a chat: `retrieval` (the hits), `token`s of raw text, `final` (the validated Answer)."""
         t0 = time.perf_counter()
         hits = self.search(question, filters=filters)
         timings = {"retrieve": time.perf_counter() - t0}
+        yield RetrievalEvent(hits=hits, seconds=round(timings["retrieve"], 4))
         links = self.links(h.chunk.doc_id for h in hits)
+        a = self.settings.answer
+        name = backend or a.backend
         best = max((h.dense_score or 0.0 for h in hits), default=0.0)
-        if not hits or best < self.settings.answer.refusal_threshold:
-            answer = self._refusal(question, hits, links)
+        if not hits or best < a.refusal_threshold:
+            answer = refusal(question, hits, links, name, "weak-retrieval")
         else:
             t1 = time.perf_counter()
-            generator = ExtractiveGenerator(self.embedder, self.settings.answer.max_sentences)
-            answer = build_answer(question, generator.select(question, hits), hits, links, generator.name)
-            timings["generate"] = time.perf_counter() - t1
-            if not answer.sentences:
-                answer = self._refusal(question, hits, links)
+            generator = self.generator(name)
+            parts: list[str] = []
+            for token in generator.stream(question, hits):
+                parts.append(token)
+                yield TokenEvent(text=token)
+            t2 = time.perf_counter()
+            timings["generate"] = t2 - t1
+            answer = validate(question, "".join(parts), hits, links, generator.name, a.on_ungrounded)
+            timings["validate"] = time.perf_counter() - t2
         answer.timings = {k: round(v, 4) for k, v in {**timings, "total": time.perf_counter() - t0}.items()}
-        return answer
-
-    def _refusal(self, question: str, hits: list[Hit], links: dict[str, dict[str, str]]) -> Answer:
-        closest = build_answer(
-            question, [(h.chunk.text[:200], [i]) for i, h in enumerate(hits[:3], 1)], hits, links, ""
-        )
-        text = f"The answer was {REFUSAL_PHRASE}."
-        return Answer(
-            question=question,
-            answer=text,
-            sentences=[Sentence(text=text)],
-            citations=closest.citations,
-            hits=hits,
-            refused=True,
-            backend="extractive",
-        )
+        yield FinalEvent(answer=answer)
 
     def document(self, doc_id: str) -> Document | None:
         return self.index.meta.get_document(doc_id)

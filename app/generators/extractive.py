@@ -1,10 +1,13 @@
-"""The offline default generator: the most relevant sentences of the top passages, each cited."""
+"""The offline default generator: the most relevant sentences of the top passages, each cited [n]."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import numpy as np
+
+from heprag.app.generators.base import Generator
 from heprag.index.embedder import Embedder
 from heprag.index.keyword import tokenize
 from heprag.index.types import Hit
@@ -19,8 +22,11 @@ def display_sentence(sentence: str) -> str:
     return PAPER_REFS.sub("", sentence).strip()
 
 
-class ExtractiveGenerator:
-    """Scores every sentence of the top passages by embedding similarity and query-term coverage."""
+class ExtractiveGenerator(Generator):
+    """Scores every sentence of the top passages by embedding similarity and query-term coverage.
+
+    Deterministic, offline, and its sentences are verbatim passage text, so every number is grounded.
+    """
 
     name = "extractive"
 
@@ -55,3 +61,13 @@ class ExtractiveGenerator:
         best = scores[order[0]]
         chosen = [candidates[i] for i in order[: self.max_sentences] if scores[i] >= 0.75 * best]
         return [(display_sentence(sentence), [n]) for sentence, n in chosen]
+
+    def generate(self, question: str, passages: list[Hit]) -> str:
+        return "".join(self.stream(question, passages)).strip()
+
+    def stream(self, question: str, passages: list[Hit]) -> Iterator[str]:
+        """One fragment per chosen sentence, its marker placed before the final punctuation."""
+        for sentence, numbers in self.select(question, passages):
+            marks = "".join(f"[{n}]" for n in numbers)
+            body, end = (sentence[:-1], sentence[-1]) if sentence[-1:] in ".!?" else (sentence, ".")
+            yield f"{body.rstrip()} {marks}{end} "

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from heprag.app.grounding import extract_numbers, normalise, ungrounded_numbers
 
+from heprag.app.grounding import extract_numbers, normalise, ungrounded_numbers
 from tests.conftest import require_corpus
 
 
