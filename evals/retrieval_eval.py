@@ -1,0 +1,246 @@
+"""Retrieval evaluation: index a BEIR corpus (cached by content hash), run each retriever, score the runs.
+
+Each BEIR record becomes a `Document` (doc_id = the BEIR id) with one `abstract` block holding the title
+and text; hits are chunks, and a document's rank is the rank of its best chunk (max over chunks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from heprag.app.settings import Settings
+from heprag.evals.datasets import RetrievalDataset
+from heprag.evals.metrics import mean_metrics, per_query
+from heprag.index.embedder import Embedder
+from heprag.index.embedding_cache import EmbeddingCache
+from heprag.index.errors import ConfigError
+from heprag.index.retrieval import HybridRetriever
+from heprag.index.store import CorpusIndex
+from heprag.index.types import Block, Document, Hit
+from heprag.ingest.chunking import ChunkSettings
+from heprag.ingest.pipeline import Ingestor
+from heprag.ingest.report import IngestReport
+
+log = logging.getLogger(__name__)
+
+RetrieverName = Literal["bm25", "dense", "hybrid", "rerank"]
+RETRIEVERS: tuple[RetrieverName, ...] = ("bm25", "dense", "hybrid", "rerank")
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A published figure to print beside ours."""
+
+    ndcg_at_10: float
+    source: str
+
+
+# SciFact nDCG@10 on the 300 test claims (ours run on the 809 training claims: same corpus, other claims).
+PUBLISHED: dict[str, dict[str, Baseline]] = {
+    "scifact": {
+        "bm25": Baseline(0.665, "BEIR paper (Thakur et al. 2021), BM25, SciFact test"),
+        "dense": Baseline(0.645, "all-MiniLM-L6-v2 (sentence-transformers/MTEB), SciFact test"),
+    }
+}
+
+
+def published_baseline(dataset: str, retriever: str) -> Baseline | None:
+    key = "scifact" if dataset.startswith("scifact") else dataset
+    return PUBLISHED.get(key, {}).get(retriever)
+
+
+@dataclass
+class RetrieverResult:
+    """Scores of one retriever on one dataset."""
+
+    retriever: str
+    metrics: dict[str, float]
+    per_query: dict[str, dict[str, float]]
+    latency_ms: list[float]
+    baseline: Baseline | None = None
+
+
+@dataclass
+class RetrievalRun:
+    dataset: str
+    queries: int
+    corpus_docs: int
+    index_dir: str
+    results: dict[str, RetrieverResult] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def beir_documents(dataset: RetrievalDataset) -> list[Document]:
+    """One Document per corpus record: title and text in one abstract block."""
+    docs = []
+    for doc_id, (title, text) in dataset.corpus.items():
+        body = f"{title.strip()}\n{text.strip()}".strip() if title.strip() else text.strip()
+        if body:
+            docs.append(
+                Document(
+                    doc_id=doc_id, title=title, source="beir", blocks=[Block(text=body, kind="abstract")]
+                )
+            )
+    return docs
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    e = settings.embedding
+    cache = EmbeddingCache(e.cache_dir / "embeddings.sqlite")
+    return Embedder(e.model, e.device, e.batch_size, cache, e.query_prompt, e.document_prompt)
+
+
+def chunk_settings(settings: Settings) -> ChunkSettings:
+    c = settings.chunking
+    return ChunkSettings(c.max_tokens, c.overlap_sentences, c.min_tokens)
+
+
+def eval_index_dir(dataset: RetrievalDataset, settings: Settings, embedder: Embedder) -> Path:
+    """`<cache_dir>/eval-indexes/<name>-<hash of corpus, model and chunking>`: a re-run reuses it."""
+    key = hashlib.sha256(
+        f"{dataset.fingerprint()}|{embedder.model_id}|{chunk_settings(settings).key()}".encode()
+    ).hexdigest()[:16]
+    return settings.embedding.cache_dir / "eval-indexes" / f"{dataset.name}-{key}"
+
+
+def build_eval_index(
+    dataset: RetrievalDataset, settings: Settings, embedder: Embedder, show_progress: bool = True
+) -> tuple[Path, IngestReport]:
+    """Index the dataset's corpus (a no-op when the cached index already holds it)."""
+    if not dataset.corpus:
+        raise ConfigError(f"dataset {dataset.name!r} has no corpus; evaluate it over an index with --index")
+    index_dir = eval_index_dir(dataset, settings, embedder)
+    ingestor = Ingestor(
+        index_dir, embedder, chunk_settings(settings), faiss_kind="flat", show_progress=show_progress
+    )
+    report = ingestor.ingest_documents(beir_documents(dataset))
+    return index_dir, report
+
+
+def rank_documents(hits: Sequence[Hit], depth: int) -> list[str]:
+    """Document ids in the order of their best chunk, at most `depth`."""
+    return list(dict.fromkeys(h.chunk.doc_id for h in hits))[:depth]
+
+
+class CrossEncoderReranker:
+    """Re-scores the hybrid top chunks with a local sentence-transformers CrossEncoder."""
+
+    def __init__(self, model: str, top: int = 50) -> None:
+        try:
+            from sentence_transformers import CrossEncoder
+
+            self.model = CrossEncoder(model, device="cpu")
+        except Exception as exc:
+            raise ConfigError(
+                f"cannot load cross-encoder {model!r} ({exc}); set eval.rerank_model to a local model path"
+            ) from exc
+        self.top = top
+
+    def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
+        head, tail = hits[: self.top], hits[self.top :]
+        if not head:
+            return hits
+        scores = self.model.predict([(query, h.chunk.text) for h in head], show_progress_bar=False)
+        order = sorted(range(len(head)), key=lambda i: -float(scores[i]))
+        return [head[i] for i in order] + tail
+
+
+def run_retrievers(
+    dataset: RetrievalDataset,
+    retriever: HybridRetriever,
+    names: Sequence[str],
+    depth: int = 100,
+    reranker: CrossEncoderReranker | None = None,
+    on_query: Callable[[str], None] | None = None,
+) -> dict[str, RetrieverResult]:
+    """Search every judged query with each retriever and score the document rankings."""
+    queries = dataset.judged_queries()
+    chunk_k = depth * 2  # abstracts may have several chunks: fetch enough for `depth` documents
+    retriever.candidates = max(retriever.candidates, chunk_k)
+    results: dict[str, RetrieverResult] = {}
+    for name in names:
+        run: dict[str, list[str]] = {}
+        latency: list[float] = []
+        for qid, text in queries.items():
+            t0 = time.perf_counter()
+            mode = "hybrid" if name == "rerank" else name
+            hits = retriever.search(text, k=chunk_k, mode=mode)  # type: ignore[arg-type]
+            if name == "rerank" and reranker is not None:
+                hits = reranker.rerank(text, hits)
+            run[qid] = rank_documents(hits, depth)
+            latency.append((time.perf_counter() - t0) * 1000)
+            if on_query:
+                on_query(name)
+        scores = per_query(run, {q: dataset.qrels[q] for q in queries})
+        results[name] = RetrieverResult(
+            name, mean_metrics(scores), scores, latency, published_baseline(dataset.name, name)
+        )
+    return results
+
+
+def evaluate_retrieval(
+    dataset: RetrievalDataset,
+    settings: Settings,
+    names: Sequence[str] = ("bm25", "dense", "hybrid"),
+    index_dir: Path | None = None,
+    depth: int = 100,
+    show_progress: bool = True,
+) -> RetrievalRun:
+    """Build (or reuse) the dataset's index, or use `index_dir`, and score each named retriever."""
+    unknown = [n for n in names if n not in RETRIEVERS]
+    if unknown:
+        raise ConfigError(f"unknown retrievers {unknown}; choose from {', '.join(RETRIEVERS)}")
+    embedder = make_embedder(settings)
+    notes = list(dataset.notes)
+    if dataset.corpus:
+        index_dir, report = build_eval_index(dataset, settings, embedder, show_progress)
+        if report.chunks_embedded:
+            notes.append(f"indexed {len(report.added)} documents ({report.chunks_embedded} chunks embedded)")
+    elif index_dir is None:
+        raise ConfigError(f"dataset {dataset.name!r} has no corpus; pass the index to search with --index")
+    index = CorpusIndex.open(index_dir, embedder.model_id)
+    names = list(names)
+    reranker = None
+    if "rerank" in names:
+        model = settings.eval.rerank_model
+        if not model:
+            names.remove("rerank")
+            notes.append(
+                "rerank skipped: no cross-encoder is packaged and none is downloaded; "
+                "set eval.rerank_model (HEPRAG_EVAL__RERANK_MODEL) to a local model path"
+            )
+        else:
+            reranker = CrossEncoderReranker(model)
+    r = settings.retrieval
+    retriever = HybridRetriever(index, embedder, r.candidates, r.rrf_k, per_doc_cap=None)
+    try:
+        results = _run_with_progress(dataset, retriever, names, depth, reranker, show_progress)
+    finally:
+        index.close()
+    return RetrievalRun(
+        dataset.name, len(dataset.judged_queries()), index.manifest.counts.get("documents", 0),
+        str(index_dir), results, notes,
+    )  # fmt: skip
+
+
+def _run_with_progress(
+    dataset: RetrievalDataset,
+    retriever: HybridRetriever,
+    names: list[str],
+    depth: int,
+    reranker: CrossEncoderReranker | None,
+    show_progress: bool,
+) -> dict[str, RetrieverResult]:
+    if not show_progress:
+        return run_retrievers(dataset, retriever, names, depth, reranker)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Searching", total=len(dataset.judged_queries()) * len(names))
+        return run_retrievers(dataset, retriever, names, depth, reranker, lambda _: bar.advance(task))
