@@ -195,6 +195,7 @@ def config_show(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 # Add a line here to plug a new command group in.
 SUBCOMMAND_MODULES: list[str] = [
     "heprag.app.mcp_command",
+    "heprag.app.chat.command",
     "heprag.evals.cli",
 ]
 
