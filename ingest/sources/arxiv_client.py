@@ -10,6 +10,7 @@ resumes at the next unseen result without fetching finished ids again. Documents
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import hashlib
@@ -31,7 +32,7 @@ import requests
 
 from heprag.index.errors import ConfigError, HepragError, LimitExceededError, ParseError
 from heprag.index.types import Block, Document
-from heprag.ingest.sources.base import ParseLimits
+from heprag.ingest.sources.base import ParseLimits, parser_for
 from heprag.ingest.sources.ids import arxiv_links, find_collaboration, split_arxiv_id
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,8 @@ class RetryPolicy:
             try:
                 wait = float(header)
             except ValueError:
-                try:
+                with contextlib.suppress(TypeError, ValueError):
                     wait = (parsedate_to_datetime(header) - dt.datetime.now(dt.UTC)).total_seconds()
-                except (TypeError, ValueError):
-                    pass
         return min(max(wait, 0.0), self.max_wait_seconds)
 
 
@@ -89,7 +88,7 @@ def send_with_retries(
     error: type[SourceUnavailableError] = SourceUnavailableError,
     sleep: Callable[[float], None] = time.sleep,
 ) -> requests.Response:
-    """Call `send` until it returns a non-retryable response; raise `error` naming `url` when tries run out."""
+    """Call `send` until the answer is not retryable; raise `error` naming `url` when tries run out."""
     problem = ""
     for attempt in range(policy.retries + 1):
         response: requests.Response | None = None
@@ -120,10 +119,11 @@ class PoliteSession(requests.Session):
         policy: RetryPolicy,
         min_interval: float,
         error: type[SourceUnavailableError] = SourceUnavailableError,
-        user_agent: str = "heprag (https://github.com/heprag; mailto:heprag@localhost)",
+        sleep: Callable[[float], None] = time.sleep,
+        user_agent: str = "heprag-ingest (arxiv.py, requests)",
     ) -> None:
         super().__init__()
-        self.policy, self.min_interval, self.error = policy, min_interval, error
+        self.policy, self.min_interval, self.error, self.sleep = policy, min_interval, error, sleep
         self.headers["User-Agent"] = user_agent
         self._last = 0.0
         self._lock = threading.Lock()
@@ -135,14 +135,14 @@ class PoliteSession(requests.Session):
                 time.sleep(wait)
             self._last = time.monotonic()
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.policy.timeout_seconds)
 
         def send() -> requests.Response:
             self._pace()
             return super(PoliteSession, self).request(method, url, *args, **kwargs)
 
-        return send_with_retries(send, str(url), self.policy, self.error)
+        return send_with_retries(send, str(url), self.policy, self.error, self.sleep)
 
 
 # --------------------------------------------------------------------------- resumable state
@@ -162,9 +162,10 @@ class _Journal:
             return cls(None)
         state_dir.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(json.dumps(search_key, sort_keys=True).encode()).hexdigest()[:16]
-        journal = cls(state_dir / f"arxiv-{digest}.jsonl")
-        if resume and journal.path is not None and journal.path.exists():
-            for line in journal.path.read_text(encoding="utf-8").splitlines():
+        path = state_dir / f"arxiv-{digest}.jsonl"
+        journal = cls(path)
+        if resume and path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError:
@@ -173,7 +174,7 @@ class _Journal:
                 journal.done.update(str(i) for i in record.get("ids", []))
             log.info("resuming arXiv search at result %d (%d ids done)", journal.cursor, len(journal.done))
         else:
-            journal.path.write_text(json.dumps({"search": search_key}) + "\n", encoding="utf-8")
+            path.write_text(json.dumps({"search": search_key}) + "\n", encoding="utf-8")
         return journal
 
     def mark(self, ids: list[str], cursor: int) -> None:
@@ -237,8 +238,10 @@ def fetch_arxiv(
 
     `full_text="pdf"` adds the parsed PDF; `"source"` the LaTeX e-print (via `heprag.ingest.sources.latex`,
     falling back to the PDF when that parser is missing or fails). With `state_dir`, progress survives
-    an interruption and a re-run continues after the last finished result. A paper whose full text
-    cannot be had is still yielded with its abstract and `extra["full_text"] = "unavailable: ..."`.
+    an interruption and a re-run continues after the last finished result (`max_results` caps the
+    search across resumed runs; `resume=False` starts over). A paper whose full text cannot be had is
+    still yielded with its abstract and `extra["full_text"] = "unavailable: ..."`. `delay_seconds` is
+    kept between all requests (arXiv asks for 3 s); `retry` governs 429/5xx and connection errors.
     """
     if full_text not in ("none", "pdf", "source"):
         raise ConfigError(f"full_text={full_text!r}; choose 'none', 'pdf' or 'source'")
@@ -247,7 +250,8 @@ def fetch_arxiv(
         raise ConfigError("fetch_arxiv needs a query, a category, a date range or a list of ids")
     if delay_seconds < 3 and "arxiv.org" in api_url:
         log.warning("delay_seconds=%s is below the 3 s that arXiv's API terms ask for", delay_seconds)
-    key = {"query": search_query, "ids": sorted(ids or []), "max_results": max_results, "api": api_url}
+    # One journal per search, and one shared by every id-list run: a done id is done whichever list named it.
+    key = {"query": "" if ids else search_query, "ids": bool(ids), "full_text": full_text}
     journal = _Journal.open(state_dir, key, resume)
     id_list = [i.removeprefix("arXiv:") for i in ids or [] if i.removeprefix("arXiv:") not in journal.done]
     if ids and not id_list:
@@ -336,9 +340,10 @@ class _FullText:
         short_id = doc.doc_id.removeprefix("arXiv:")
         try:
             if self.mode == "source":
-                parsed = self._from_source(short_id)
+                parsed, problem = self._from_source(short_id)
                 if parsed is not None:
                     return merge_full_text(doc, parsed, "latex")
+                doc = doc.model_copy(update={"extra": {**doc.extra, "full_text_fallback": problem[:300]}})
             return merge_full_text(doc, self._from_pdf(short_id), "pdf")
         except (ParseError, LimitExceededError, _DownloadError) as exc:
             log.warning("%s: full text unavailable, keeping the abstract (%s)", doc.doc_id, exc)
@@ -347,33 +352,49 @@ class _FullText:
     def _from_pdf(self, short_id: str) -> Document:
         from heprag.ingest.sources.pdf import parse_pdf
 
-        path = self._download(f"{self.pdf_base_url.rstrip('/')}/{short_id}", short_id, ".pdf")
-        if not path.read_bytes()[:5].startswith(b"%PDF"):
+        path = self._download(f"{self.pdf_base_url.rstrip('/')}/{short_id}", short_id, "pdf")
+        with path.open("rb") as handle:
+            magic = handle.read(5)
+        if not magic.startswith(b"%PDF"):
+            path.unlink()  # not kept: the next run asks again
             raise _DownloadError(f"{path.name} is not a PDF (arXiv may still be generating it)")
-        return next(iter(parse_pdf(path, self.limits)))
+        parsed = next(iter(parse_pdf(path, self.limits)), None)
+        if parsed is None:
+            raise ParseError(str(path), "the PDF parser returned no document")
+        return parsed
 
-    def _from_source(self, short_id: str) -> Document | None:
-        try:
-            latex = importlib.import_module("heprag.ingest.sources.latex")
-            parse_latex = latex.parse_latex
-        except (ImportError, AttributeError) as exc:
-            log.info("no LaTeX parser (heprag.ingest.sources.latex: %s); using the PDF of %s", exc, short_id)
-            return None
-        path = self._download(f"{self.source_base_url.rstrip('/')}/{short_id}", short_id, "")
-        if path.suffix == ".pdf":  # PDF-only submission: arXiv serves the PDF as the e-print
-            return None
-        try:
-            return next(iter(parse_latex(path, self.limits)))
-        except (ParseError, StopIteration) as exc:
-            log.warning("%s: LaTeX source not parsed (%s); using the PDF", short_id, exc)
-            return None
+    def _from_source(self, short_id: str) -> tuple[Document | None, str]:
+        """The Document parsed from the e-print, or None and why the PDF is used instead."""
+        try:  # imported lazily: the LaTeX parsers register themselves (the archive one is optional)
+            importlib.import_module("heprag.ingest.sources.latex")
+        except ImportError as exc:
+            problem = f"no LaTeX parser (heprag.ingest.sources.latex: {exc}); used the PDF"
+            log.info("%s: %s", short_id, problem)
+            return None, problem
+        with contextlib.suppress(ImportError):
+            importlib.import_module("heprag.ingest.sources.archive")
+        path = self._download(f"{self.source_base_url.rstrip('/')}/{short_id}", short_id, "e-print")
+        parser = parser_for(path) if path.suffix != ".pdf" else None
+        if parser is None or not parser.name.startswith("latex"):
+            return None, f"no LaTeX parser for the e-print {path.name}; used the PDF"
+        try:  # any failure of the (separately developed) LaTeX parser must not stop the batch
+            parsed = next(iter(parser.parse(path, self.limits)), None)
+        except Exception as exc:
+            parsed, problem = None, f"LaTeX source not parsed ({type(exc).__name__}: {exc}); used the PDF"
+        else:
+            problem = "" if parsed else "the LaTeX parser found no document; used the PDF"
+        if problem:
+            log.warning("%s: %s", short_id, problem)
+        return parsed, problem
 
-    def _download(self, url: str, short_id: str, suffix: str) -> Path:
+    def _download(self, url: str, short_id: str, kind: Literal["pdf", "e-print"]) -> Path:
+        """The file at `url`, saved once as `<directory>/<kind>/<id><suffix>` (reused by later runs)."""
         if self.directory is None:
             raise ConfigError("full-text download needs state_dir or download_dir")
-        self.directory.mkdir(parents=True, exist_ok=True)
+        folder = self.directory / kind
+        folder.mkdir(parents=True, exist_ok=True)
         stem = short_id.replace("/", "_")
-        for existing in self.directory.glob(f"{stem}{suffix or '.*'}"):
+        for existing in folder.glob(f"{stem}.*"):
             if existing.stat().st_size and not existing.name.endswith(".part"):
                 return existing  # downloaded by an earlier (interrupted) run
         response = self.session.get(url, stream=True)
@@ -383,9 +404,11 @@ class _FullText:
         for chunk in response.iter_content(1 << 16):
             data.write(chunk)
             if data.tell() > self.limits.max_file_bytes:
-                raise LimitExceededError(f"{url}: larger than ingest.max_file_bytes={self.limits.max_file_bytes:,}")
+                raise LimitExceededError(
+                    f"{url}: larger than ingest.max_file_bytes={self.limits.max_file_bytes:,}"
+                )
         content = data.getvalue()
-        path = self.directory / f"{stem}{suffix or _eprint_suffix(content)}"
+        path = folder / f"{stem}{'.pdf' if kind == 'pdf' else _eprint_suffix(content)}"
         part = path.with_name(path.name + ".part")
         part.write_bytes(content)
         part.replace(path)
@@ -405,7 +428,7 @@ def _eprint_suffix(content: bytes) -> str:
             head = gzip.GzipFile(fileobj=io.BytesIO(content)).read(262)
         except (OSError, EOFError):
             return ".gz"
-        return ".tar.gz" if head[257:262] == b"ustar" else ".tex.gz"
+        return ".tar.gz" if head[257:262] == b"ustar" else ".gz"  # one gzipped .tex
     return ".tar" if content[257:262] == b"ustar" else ".tex"
 
 

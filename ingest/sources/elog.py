@@ -117,7 +117,7 @@ class _HTMLText(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIP:
             self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BLOCK:
+        elif tag in self.BLOCK and tag != "li":  # the next <li> starts its own line
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
@@ -388,9 +388,10 @@ def _shiftlog_entry(row: Mapping[str, object], path: Path, line: int) -> LogEntr
         raise _MalformedEntry("'attributes' must be an object of scalar values")
     known = {*SHIFTLOG_REQUIRED, "attributes", "encoding", "reply_to", "attachments"}
     attributes = {**{k: v for k, v in row.items() if k not in known}, **attributes}
-    attachments = row.get("attachments") or []
-    if isinstance(attachments, str):
-        attachments = _split_list(attachments)
+    listed = row.get("attachments") or []
+    attachments = _split_list(listed) if isinstance(listed, str) else listed
+    if not isinstance(attachments, list):
+        raise _MalformedEntry("'attachments' must be a list or a comma-separated string")
     entry_id, reply_to = str(row["id"]).strip(), str(row.get("reply_to") or "").strip()
     encoding = str(row.get("encoding") or "plain")
     return LogEntry(
