@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.errors import ConfigError
 from heprag.index.types import content_hash

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from heprag.index.types import SourceType
 from pydantic import BaseModel, ConfigDict, Field
+
+from heprag.index.types import SourceType
 
 
 class SearchFilters(BaseModel):

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+
 from heprag.index.filters import SearchFilters
 from heprag.index.types import Chunk, Document
 

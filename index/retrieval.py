@@ -6,6 +6,7 @@ from collections import defaultdict
 from typing import Literal
 
 import numpy as np
+
 from heprag.index.embedder import Embedder
 from heprag.index.filters import SearchFilters
 from heprag.index.store import CorpusIndex

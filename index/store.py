@@ -10,13 +10,16 @@ and readers keep the generation they opened until they `refresh()`.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from heprag.index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from heprag.index.faults import crash_point
 from heprag.index.keyword import KeywordIndex
 from heprag.index.manifest import EmbeddingInfo, Manifest
 from heprag.index.metadata import MetadataStore
@@ -25,6 +28,8 @@ from heprag.index.vectors import IndexKind, VectorIndex
 log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
+# Builds the FAISS index of a generation from its metadata store, writing any side files into the folder.
+VectorBuilder = Callable[[MetadataStore, Path], VectorIndex]
 KEEP_GENERATIONS = 2
 
 
@@ -34,6 +39,16 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def point_current(index_dir: Path, name: str) -> None:
+    """Atomically make generation `name` the live one (write a temp pointer, fsync, rename)."""
+    pointer_tmp = index_dir / f".{CURRENT}.tmp"
+    pointer_tmp.write_text(name + "\n")
+    with open(pointer_tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(pointer_tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -101,7 +116,8 @@ class IndexWriter:
         for stale in index_dir.glob(".tmp-gen-*"):
             shutil.rmtree(stale, ignore_errors=True)
         self.previous = current_generation(index_dir)
-        number = int(self.previous.name.split("-")[1]) + 1 if self.previous else 1
+        taken = [int(p.name.split("-")[1]) for p in index_dir.glob("gen-*") if p.name.split("-")[1].isdigit()]
+        number = max(taken, default=0) + 1
         self.name = f"gen-{number:06d}"
         self.tmp = index_dir / f".tmp-{self.name}"
         self.tmp.mkdir()
@@ -116,12 +132,20 @@ class IndexWriter:
             _copy_sqlite(self.previous / "metadata.sqlite", self.tmp / "metadata.sqlite")
         self.meta = MetadataStore(self.tmp / "metadata.sqlite")
 
-    def publish(self, faiss_kind: IndexKind = "auto") -> Path:
-        """Build FAISS and BM25 from the metadata, write the manifest and make the generation live."""
+    def publish(self, faiss_kind: IndexKind = "auto", build_vectors: VectorBuilder | None = None) -> Path:
+        """Build FAISS and BM25 from the metadata, write the manifest and make the generation live.
+
+        `build_vectors(meta, folder)` replaces the in-memory FAISS build (e.g. IVF-PQ streamed to disk).
+        """
         self.meta.commit()
-        ids, vectors = self.meta.all_vectors()
-        vector_index = VectorIndex.build(ids, vectors, self.embedding.dim, faiss_kind)
+        crash_point("after-metadata-write")
+        if build_vectors is not None:
+            vector_index = build_vectors(self.meta, self.tmp)
+        else:
+            ids, vectors = self.meta.all_vectors()
+            vector_index = VectorIndex.build(ids, vectors, self.embedding.dim, faiss_kind)
         vector_index.save(self.tmp / "vectors.faiss")
+        crash_point("after-faiss-write")
         text_ids, texts = self.meta.all_texts()
         KeywordIndex.build(texts, text_ids).save(self.tmp / "bm25")
         counts = self.meta.counts()
@@ -133,6 +157,7 @@ class IndexWriter:
             chunking=self.chunking,
             faiss_kind=vector_index.kind,
             counts=counts,
+            checksums=data_checksums(self.tmp),
         ).write(self.tmp / "manifest.json")
         for path in self.tmp.rglob("*"):
             if path.is_file():
@@ -140,12 +165,9 @@ class IndexWriter:
                     os.fsync(fh.fileno())
         final = self.index_dir / self.name
         os.replace(self.tmp, final)
-        pointer_tmp = self.index_dir / f".{CURRENT}.tmp"
-        pointer_tmp.write_text(self.name + "\n")
-        with open(pointer_tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(pointer_tmp, self.index_dir / CURRENT)
-        _fsync_dir(self.index_dir)
+        crash_point("before-current-swap")
+        point_current(self.index_dir, self.name)
+        crash_point("after-current-swap")
         self._prune()
         self._release()
         return final
@@ -166,6 +188,19 @@ class IndexWriter:
         if not self._lock.closed:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
+
+
+def data_checksums(generation: Path) -> dict[str, str]:
+    """sha256 of every data file of a generation (all but the manifest), by relative path."""
+    sums = {}
+    for path in sorted(generation.rglob("*")):
+        if path.is_file() and path.name != "manifest.json":
+            digest = hashlib.sha256()
+            with open(path, "rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(block)
+            sums[path.relative_to(generation).as_posix()] = digest.hexdigest()
+    return sums
 
 
 def _copy_sqlite(source: Path, target: Path) -> None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
+
 from heprag.index.embedder import Embedder
 from heprag.index.errors import HepragError
+from heprag.index.faults import crash_point
 from heprag.index.manifest import EmbeddingInfo
 from heprag.index.metadata import MetadataStore
-from heprag.index.store import IndexWriter, current_generation
+from heprag.index.store import IndexWriter, VectorBuilder, current_generation
 from heprag.index.types import Chunk, Document
 from heprag.index.vectors import IndexKind
 from heprag.ingest.chunking import ChunkSettings, chunk_document
@@ -78,6 +80,7 @@ class Ingestor:
                 if bar:
                     bar.advance(task)
         report.seconds["parse"] = round(time.perf_counter() - started, 3)
+        crash_point("after-parse")
         return self.ingest_documents(documents, report)
 
     def _parse(self, path: Path, parser: Any, report: IngestReport) -> list[Document]:
@@ -101,14 +104,8 @@ class Ingestor:
     ) -> IngestReport:
         """Chunk, embed and publish the documents that are new or changed."""
         report = report or IngestReport()
-        settings_key = self.chunking.key()
-        state = self._current_state()
-        todo: dict[str, Document] = {}
-        for doc in documents:
-            if state.get(doc.doc_id) == (doc.content_hash, settings_key):
-                report.unchanged.append(doc.doc_id)
-            else:
-                todo[doc.doc_id] = doc  # a later duplicate id wins
+        state = current_state(self.index_dir)
+        todo = select_changed(documents, state, self.chunking.key(), report)
         if not todo:
             report.seconds["total"] = report.seconds.get("parse", 0.0)
             return report
@@ -129,21 +126,13 @@ class Ingestor:
         report.seconds["total"] = round(sum(report.seconds.values()), 3)
         return report
 
-    def _current_state(self) -> dict[str, tuple[str, str]]:
-        gen = current_generation(self.index_dir) if self.index_dir.exists() else None
-        if gen is None:
-            return {}
-        store = MetadataStore(gen / "metadata.sqlite", readonly=True)
-        try:
-            return store.document_state()
-        finally:
-            store.close()
-
     def _embed(self, chunks: list[Chunk]) -> np.ndarray:
         with _progress(self.show_progress) as bar:
             task = bar.add_task("Embedding", total=len(chunks)) if bar else None
 
             def advance(done: int, total: int) -> None:
+                if done < total:
+                    crash_point("mid-embedding")
                 if bar:
                     bar.update(task, total=total, completed=done)
 
@@ -160,39 +149,105 @@ class Ingestor:
         state: dict[str, tuple[str, str]],
         report: IngestReport,
     ) -> None:
-        info = EmbeddingInfo(
-            model=self.embedder.model_name,
-            model_id=self.embedder.model_id,
-            dim=self.embedder.dim,
-            max_tokens=self.embedder.max_tokens,
-        )
-        chunking: dict[str, int | str | float] = {
-            **self.chunking.__dict__,
-            "tokenizer": self.embedder.model_name,
-        }
-        writer = IndexWriter(self.index_dir, info, chunking)
-        try:
+        def items() -> Iterator[tuple[Document, list[Chunk], np.ndarray]]:
             offset = 0
-            existing = set(writer.meta.document_state())
             for doc_id, doc in todo.items():
                 chunks = chunked[doc_id]
-                part = vectors[offset : offset + len(chunks)]
+                yield doc, chunks, vectors[offset : offset + len(chunks)]
                 offset += len(chunks)
-                if _superseded_by_newer(doc_id, existing):
-                    report.unchanged.append(doc_id)
-                    continue
-                for older in _older_versions(doc_id, existing):
-                    writer.meta.delete(older)
-                    existing.discard(older)
-                    report.removed.append(older)
-                writer.meta.upsert(doc, chunks, part, self.chunking.key())
-                (report.updated if doc_id in state else report.added).append(doc_id)
-                existing.add(doc_id)
-                report.chunks_written += len(chunks)
-            report.generation = writer.publish(self.faiss_kind).name
-        except BaseException:
-            writer.abort()
-            raise
+
+        publish(
+            self.index_dir,
+            embedding_info(self.embedder),
+            self.chunking,
+            items(),
+            state,
+            report,
+            self.faiss_kind,
+        )
+
+
+def current_state(index_dir: Path) -> dict[str, tuple[str, str]]:
+    """doc_id -> (content hash, chunk settings) of the live generation (empty when there is none)."""
+    gen = current_generation(index_dir) if index_dir.exists() else None
+    if gen is None:
+        return {}
+    store = MetadataStore(gen / "metadata.sqlite", readonly=True)
+    try:
+        return store.document_state()
+    finally:
+        store.close()
+
+
+class DocumentKey(Protocol):
+    doc_id: str
+    content_hash: str
+
+
+KeyT = TypeVar("KeyT", bound=DocumentKey)
+
+
+def select_changed(
+    documents: Iterable[KeyT], state: dict[str, tuple[str, str]], settings_key: str, report: IngestReport
+) -> dict[str, KeyT]:
+    """The documents that are new or changed (a later duplicate id wins); unchanged ones go to the report.
+
+    Anything with `doc_id` and `content_hash` will do: Documents, or just their keys (distributed path).
+    """
+    todo: dict[str, KeyT] = {}
+    for doc in documents:
+        if state.get(doc.doc_id) == (doc.content_hash, settings_key):
+            report.unchanged.append(doc.doc_id)
+        else:
+            todo[doc.doc_id] = doc
+    return todo
+
+
+def embedding_info(embedder: Embedder) -> EmbeddingInfo:
+    return EmbeddingInfo(
+        model=embedder.model_name,
+        model_id=embedder.model_id,
+        dim=embedder.dim,
+        max_tokens=embedder.max_tokens,
+    )
+
+
+def publish(
+    index_dir: Path,
+    info: EmbeddingInfo,
+    chunking: ChunkSettings,
+    items: Iterable[tuple[Document, list[Chunk], np.ndarray]],
+    state: dict[str, tuple[str, str]],
+    report: IngestReport,
+    faiss_kind: IndexKind = "auto",
+    build_vectors: VectorBuilder | None = None,
+) -> None:
+    """Write (document, chunks, vectors) into the next generation and publish it atomically.
+
+    Older arXiv versions are superseded by newer ones; `build_vectors` replaces the in-memory FAISS build
+    (the distributed path streams IVF / IVF-PQ for very large corpora).
+    """
+    settings: dict[str, int | str | float] = {**chunking.__dict__, "tokenizer": info.model}
+    writer = IndexWriter(index_dir, info, settings)
+    try:
+        existing = set(writer.meta.document_state())
+        for doc, chunks, part in items:
+            doc_id = doc.doc_id
+            if _superseded_by_newer(doc_id, existing):
+                report.unchanged.append(doc_id)
+                continue
+            for older in _older_versions(doc_id, existing):
+                writer.meta.delete(older)
+                existing.discard(older)
+                report.removed.append(older)
+            writer.meta.upsert(doc, chunks, part, chunking.key())
+            (report.updated if doc_id in state else report.added).append(doc_id)
+            existing.add(doc_id)
+            report.chunks_written += len(chunks)
+        report.generation = writer.publish(faiss_kind, build_vectors).name
+    except BaseException:
+        writer.abort()
+        raise
 
 
 def _versions(doc_id: str, existing: set[str]) -> list[tuple[int, str]]:

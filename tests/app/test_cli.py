@@ -40,7 +40,9 @@ def test_ask_json_cites_the_muon_paper_with_a_page_and_a_grounded_number(small_i
 
 
 def test_search_json_returns_hits_with_labels_and_pages(small_index: Path) -> None:
-    code, out = heprag("--index", str(small_index), "search", "ttH production observation", "-k", "5", "--json")
+    code, out = heprag(
+        "--index", str(small_index), "search", "ttH production observation", "-k", "5", "--json"
+    )
     assert code == 0
     hits = json.loads(out)["hits"]
     assert len(hits) == 5
@@ -55,9 +57,7 @@ def test_unanswerable_question_is_refused_with_closest_passages(small_index: Pat
     assert "not found in the indexed literature" in answer["answer"]
 
 
-def test_reingest_embeds_nothing_and_a_corrupt_pdf_is_reported(
-    small_pdf_dir: Path, tmp_path: Path
-) -> None:
+def test_reingest_embeds_nothing_and_a_corrupt_pdf_is_reported(small_pdf_dir: Path, tmp_path: Path) -> None:
     folder = tmp_path / "papers"
     shutil.copytree(small_pdf_dir, folder)
     index = tmp_path / "idx"
@@ -86,7 +86,9 @@ def test_index_info_reports_manifest_and_counts(small_index: Path) -> None:
     assert info["manifest"]["embedding"]["dim"] == 384
 
 
-def test_opening_with_another_embedding_model_is_a_clear_error(small_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_opening_with_another_embedding_model_is_a_clear_error(
+    small_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from heprag.app.library import Library
     from heprag.app.settings import load_settings
     from heprag.index.errors import IndexMismatchError
@@ -116,6 +118,12 @@ def test_a_typo_in_the_config_is_an_error(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for args in (["--help"], ["ingest", "--help"], ["search", "--help"], ["ask", "--help"], ["index", "info", "--help"]):
+    for args in (
+        ["--help"],
+        ["ingest", "--help"],
+        ["search", "--help"],
+        ["ask", "--help"],
+        ["index", "info", "--help"],
+    ):
         code, out = heprag(*args)
         assert code == 0 and "Usage" in out

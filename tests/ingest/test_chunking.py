@@ -6,14 +6,21 @@ from heprag.ingest.sentences import sentences
 
 
 def _doc() -> Document:
-    body = " ".join(f"Sentence number {i} describes the muon trigger efficiency in detail." for i in range(60))
+    body = " ".join(
+        f"Sentence number {i} describes the muon trigger efficiency in detail." for i in range(60)
+    )
     return Document(
         doc_id="arXiv:2007.07830v2",
         collaboration="ATLAS",
         blocks=[
             Block(text="A search for the dimuon decay is presented.", page=1, section=["Abstract"]),
             Block(text=body, page=3, section=["4 Object definitions", "4.1 Muons"]),
-            Block(text="Figure 2: The dimuon invariant mass spectrum.", page=4, section=["5 Results"], kind="caption"),
+            Block(
+                text="Figure 2: The dimuon invariant mass spectrum.",
+                page=4,
+                section=["5 Results"],
+                kind="caption",
+            ),
         ],
     )
 
@@ -37,7 +44,9 @@ def test_tiny_abstract_merges_into_the_next_section_and_offsets_point_into_the_t
     doc = _doc()
     full = "\n\n".join(b.text for b in doc.blocks)
     chunks = chunk_document(doc, word_token_counter, ChunkSettings(max_tokens=60, min_tokens=20))
-    assert chunks[0].text.startswith("A search for the dimuon decay") and "Sentence number 0" in chunks[0].text
+    assert (
+        chunks[0].text.startswith("A search for the dimuon decay") and "Sentence number 0" in chunks[0].text
+    )
     last = chunks[-1]
     assert full[last.char_start : last.char_end] == last.text
 
@@ -59,4 +68,8 @@ def test_logbook_labels_read_like_a_logbook_reference() -> None:
 
 def test_sentence_splitter_keeps_abbreviations_and_decimals() -> None:
     text = "The mass is 125.09 GeV (see Fig. 3 and Ref. [12]). ATLAS et al. measured it. It is 2.0σ."
-    assert sentences(text) == ["The mass is 125.09 GeV (see Fig. 3 and Ref. [12]).", "ATLAS et al. measured it.", "It is 2.0σ."]
+    assert sentences(text) == [
+        "The mass is 125.09 GeV (see Fig. 3 and Ref. [12]).",
+        "ATLAS et al. measured it.",
+        "It is 2.0σ.",
+    ]

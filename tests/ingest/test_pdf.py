@@ -52,7 +52,7 @@ def test_generated_pdf_without_arxiv_id_gets_a_file_id(tmp_path: Path) -> None:
 def test_corrupt_pdf_is_a_parse_error_naming_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "broken.pdf"
     bad.write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 100)
-    with pytest.raises(ParseError, match="broken.pdf"):
+    with pytest.raises(ParseError, match=r"broken\.pdf"):
         list(parse_pdf(bad))
 
 
