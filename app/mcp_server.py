@@ -10,7 +10,6 @@ clients. Run it with `heprag mcp` (stdio) or `heprag mcp --http` (see `heprag.ap
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
 from collections.abc import Callable
 from typing import Annotated, Literal, TypeVar
@@ -160,16 +159,7 @@ def build_server(library: Library, max_concurrent: int | None = None) -> MCPServ
         closest passages.
         """
         _require_text(question, "question")
-        kwargs: dict[str, object] = {"filters": filters}
-        if backend is not None:
-            if "backend" in inspect.signature(library.ask).parameters:
-                kwargs["backend"] = backend
-            elif backend != library.settings.answer.backend:
-                raise ToolError(
-                    f"backend {backend!r} is not available on this server; "
-                    f"omit `backend` to use {library.settings.answer.backend!r}"
-                )
-        return await blocking(library.ask, question, **kwargs)
+        return await blocking(library.ask, question, filters=filters, backend=backend)
 
     @server.tool(annotations=READ_ONLY)
     async def index_info() -> IndexInfo:
