@@ -145,11 +145,16 @@ def ask(
         str | None, typer.Argument(help="Your question (omit for an interactive session)")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as one JSON object")] = False,
+    backend: Annotated[
+        str | None, typer.Option(help="extractive, openai or llamacpp (default: setting answer.backend)")
+    ] = None,
 ) -> None:
     """Answer a question from the index, every sentence cited [n]."""
     library = _library()
+    if backend is not None and backend not in {"extractive", "openai", "llamacpp"}:
+        raise typer.BadParameter("backend must be extractive, openai or llamacpp")
     if question is not None:
-        answer = library.ask(question)
+        answer = library.ask(question, backend=backend)
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False))
         else:
@@ -159,7 +164,7 @@ def ask(
     for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: console.input("[bold]? [/bold]"), ""):
         if not line.strip():
             break
-        print_answer(library.ask(line.strip()))
+        print_answer(library.ask(line.strip(), backend=backend))
         console.print()
 
 

@@ -46,9 +46,8 @@ def validate(
             flags.append(["not-found"])
             continue
         given = [n for n in numbers if 1 <= n <= len(hits)]
-        found = [
-            f"ungrounded:{q}" for q in ungrounded_numbers(sentence, [hits[n - 1].chunk.text for n in given])
-        ]
+        sources = [hits[n - 1].chunk.text for n in given]
+        found = [f"ungrounded:{q}" for q in ungrounded_numbers(sentence, sources)] if given else []
         if on_ungrounded == "drop" and (found or not given):
             continue
         kept.append((sentence, numbers))
