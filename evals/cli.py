@@ -36,6 +36,9 @@ def retrieval(
     corpus_size: Annotated[
         int, typer.Option(help="With --queries: relevant docs + seeded distractors up to this size", min=0)
     ] = 0,
+    chunk_tokens: Annotated[
+        int | None, typer.Option(help="Chunk records to this many tokens (default: one chunk per record)")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Reports folder (default eval.reports_dir)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
 ) -> None:
@@ -52,7 +55,9 @@ def retrieval(
             data.queries = dict(list(data.judged_queries().items())[:queries])
     names = [n.strip() for n in retrievers.split(",") if n.strip()]
     index_dir = None if data.corpus else state.settings.index.dir
-    run = evaluate_retrieval(data, state.settings, names, index_dir, show_progress=not state.quiet)
+    run = evaluate_retrieval(
+        data, state.settings, names, index_dir, show_progress=not state.quiet, chunk_tokens=chunk_tokens
+    )
     folder = write_retrieval_report(run, new_run_dir(_out_dir(out), "retrieval"))
     if as_json:
         print(json.dumps({"dataset": run.dataset, "report": str(folder), "summary": retrieval_summary(run)}))

@@ -96,29 +96,36 @@ def make_embedder(settings: Settings) -> Embedder:
     return Embedder(e.model, e.device, e.batch_size, cache, e.query_prompt, e.document_prompt)
 
 
-def chunk_settings(settings: Settings) -> ChunkSettings:
+WHOLE_RECORD_TOKENS = 100_000  # one chunk per record; the embedder truncates it (MiniLM: 256 tokens)
+
+
+def chunk_settings(settings: Settings, chunk_tokens: int | None = None) -> ChunkSettings:
+    """Chunking for a BEIR corpus: whole records by default, as the published baselines embed them."""
     c = settings.chunking
-    return ChunkSettings(c.max_tokens, c.overlap_sentences, c.min_tokens)
+    return ChunkSettings(chunk_tokens or WHOLE_RECORD_TOKENS, c.overlap_sentences, c.min_tokens)
 
 
-def eval_index_dir(dataset: RetrievalDataset, settings: Settings, embedder: Embedder) -> Path:
-    """`<cache_dir>/eval-indexes/<name>-<hash of corpus, model and chunking>`: a re-run reuses it."""
-    key = hashlib.sha256(
-        f"{dataset.fingerprint()}|{embedder.model_id}|{chunk_settings(settings).key()}".encode()
-    ).hexdigest()[:16]
-    return settings.embedding.cache_dir / "eval-indexes" / f"{dataset.name}-{key}"
+def eval_index_dir(
+    dataset: RetrievalDataset, embedder: Embedder, chunking: ChunkSettings, root: Path
+) -> Path:
+    """`<root>/eval-indexes/<name>-<hash of corpus, model and chunking>`: a re-run reuses it."""
+    key = hashlib.sha256(f"{dataset.fingerprint()}|{embedder.model_id}|{chunking.key()}".encode()).hexdigest()
+    return root / "eval-indexes" / f"{dataset.name}-{key[:16]}"
 
 
 def build_eval_index(
-    dataset: RetrievalDataset, settings: Settings, embedder: Embedder, show_progress: bool = True
+    dataset: RetrievalDataset,
+    settings: Settings,
+    embedder: Embedder,
+    chunk_tokens: int | None = None,
+    show_progress: bool = True,
 ) -> tuple[Path, IngestReport]:
-    """Index the dataset's corpus (a no-op when the cached index already holds it)."""
+    """Index the dataset's corpus (a no-op when the cached index already holds it); exact (flat) search."""
     if not dataset.corpus:
         raise ConfigError(f"dataset {dataset.name!r} has no corpus; evaluate it over an index with --index")
-    index_dir = eval_index_dir(dataset, settings, embedder)
-    ingestor = Ingestor(
-        index_dir, embedder, chunk_settings(settings), faiss_kind="flat", show_progress=show_progress
-    )
+    chunking = chunk_settings(settings, chunk_tokens)
+    index_dir = eval_index_dir(dataset, embedder, chunking, settings.embedding.cache_dir)
+    ingestor = Ingestor(index_dir, embedder, chunking, faiss_kind="flat", show_progress=show_progress)
     report = ingestor.ingest_documents(beir_documents(dataset))
     return index_dir, report
 
@@ -191,15 +198,19 @@ def evaluate_retrieval(
     index_dir: Path | None = None,
     depth: int = 100,
     show_progress: bool = True,
+    chunk_tokens: int | None = None,
 ) -> RetrievalRun:
-    """Build (or reuse) the dataset's index, or use `index_dir`, and score each named retriever."""
+    """Build (or reuse) the dataset's index, or use `index_dir`, and score each named retriever.
+
+    `chunk_tokens=None` indexes each record whole (as the published baselines do); a number chunks records.
+    """
     unknown = [n for n in names if n not in RETRIEVERS]
     if unknown:
         raise ConfigError(f"unknown retrievers {unknown}; choose from {', '.join(RETRIEVERS)}")
     embedder = make_embedder(settings)
     notes = list(dataset.notes)
     if dataset.corpus:
-        index_dir, report = build_eval_index(dataset, settings, embedder, show_progress)
+        index_dir, report = build_eval_index(dataset, settings, embedder, chunk_tokens, show_progress)
         if report.chunks_embedded:
             notes.append(f"indexed {len(report.added)} documents ({report.chunks_embedded} chunks embedded)")
     elif index_dir is None:
