@@ -126,11 +126,18 @@ def search_glossary(glossary: list[GlossaryEntry], query: str) -> list[GlossaryE
 
 
 def terms_in(text: str, glossary: list[GlossaryEntry]) -> list[GlossaryEntry]:
-    """Glossary entries whose term occurs in `text` (acronyms as whole words, case-sensitive)."""
+    """Entries used in `text`: an acronym (whole word, case-sensitive) or its long form, or a defined term."""
+    lowered = text.lower()
     out = []
     for entry in glossary:
-        pattern = re.escape(entry.term) if entry.kind == "acronym" else re.escape(entry.term.lower())
-        haystack = text if entry.kind == "acronym" else text.lower()
-        if re.search(rf"(?<![\w]){pattern}(?![\w])", haystack):
+        if entry.kind == "acronym":
+            found = _has_word(entry.term, text) or _has_word(entry.definition.lower(), lowered)
+        else:
+            found = _has_word(entry.term.lower(), lowered)
+        if found:
             out.append(entry)
     return out
+
+
+def _has_word(needle: str, haystack: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None

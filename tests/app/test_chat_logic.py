@@ -125,6 +125,7 @@ def test_glossary_from_real_papers_is_cited(library) -> None:  # type: ignore[no
         assert entry.term in entry.quote and entry.label and entry.chunk_id.startswith(entry.doc_id)
     assert search_glossary(glossary, "lhc")[0].term == "LHC"
     assert "LHC" in {e.term for e in terms_in("data from the LHC in Run 2", glossary)}
+    assert "LHC" in {e.term for e in terms_in("built at the large hadron collider", glossary)}
     assert "LHC" not in {e.term for e in terms_in("the word LHCb is another experiment", glossary)}
 
 
