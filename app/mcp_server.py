@@ -61,7 +61,8 @@ Filters = Annotated[
 
 def build_server(library: Library, max_concurrent: int | None = None) -> MCPServer:
     """An MCP server over one `Library` (opened and warmed up here, so the first call is fast)."""
-    library.embedder.embed_query("warm up")  # load the model and the live index once, before serving
+    library.index  # noqa: B018 - open the live index now: a missing or mismatched one fails at startup
+    library.embedder.embed_query("warm up")  # load the model before the first call
     limiter = anyio.CapacityLimiter(max_concurrent or library.settings.mcp.max_concurrent)
     server: MCPServer = MCPServer("heprag", instructions=INSTRUCTIONS, version=_version())
 

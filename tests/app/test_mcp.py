@@ -28,7 +28,7 @@ from mcp.shared.exceptions import MCPError  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from heprag.app.cli import app  # noqa: E402
-from heprag.index.errors import ConfigError  # noqa: E402
+from heprag.index.errors import ConfigError, IndexMissingError  # noqa: E402
 from tests.conftest import TEST_CACHE  # noqa: E402
 
 HEPRAG = Path(sys.executable).parent / "heprag"
@@ -282,3 +282,9 @@ def test_http_on_a_public_address_needs_a_token(small_index: Path) -> None:
 def test_host_and_port_apply_to_http_only(small_index: Path) -> None:
     result = CliRunner().invoke(app, ["--index", str(small_index), "mcp", "--port", "9000"])
     assert result.exit_code == 2 and "--http" in result.output
+
+
+def test_a_missing_index_fails_at_startup_not_on_every_call(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["--index", str(tmp_path / "nowhere"), "mcp"])
+    assert isinstance(result.exception, IndexMissingError)
+    assert "heprag ingest" in str(result.exception)
