@@ -202,6 +202,7 @@ SUBCOMMAND_MODULES: list[str] = [
     "heprag.app.mcp_command",
     "heprag.app.chat.command",
     "heprag.evals.cli",
+    "heprag.app.summaries.command",
 ]
 
 

@@ -107,6 +107,22 @@ class EvalSettings(_Section):
     judge_model: str = Field("", description="Model name for the llm judge (default: llm.model)")
 
 
+class SummarySettings(_Section):
+    """`heprag summarize`: topic reports (selection, map/reduce summaries, key numbers)."""
+
+    max_documents: int = Field(8, ge=1, le=100, description="Documents per report")
+    search_k: int = Field(80, ge=10, description="Passages retrieved for the topic before aggregation")
+    passages_per_document: int = Field(4, ge=1, description="Topic passages a document summary reads")
+    sentences_per_document: int = Field(3, ge=1, le=20, description="Sentences per document summary")
+    synthesis_per_document: int = Field(2, ge=1, description="Sentences per document in the offline digest")
+    key_numbers_per_document: int = Field(4, ge=0, description="Rows per document in the key-numbers table")
+    mmr_lambda: float = Field(0.7, ge=0, le=1, description="Relevance vs diversity when picking documents")
+    min_cosine: float = Field(0.3, description="A document needs a passage at least this close to the topic")
+    min_relevance: float = Field(0.3, ge=0, le=1, description="...and a relevance at least this share of the best")
+    parallel: int = Field(4, ge=1, description="LLM calls in flight at once")
+    cache: bool = Field(True, description="Cache per-document summaries under <index>/summaries")
+
+
 class Settings(BaseSettings):
     """Every setting of heprag, one section per layer."""
 
@@ -119,6 +135,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    summaries: SummarySettings = Field(default_factory=SummarySettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     mcp: MCPSettings = Field(default_factory=MCPSettings)
 
