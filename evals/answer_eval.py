@@ -61,6 +61,8 @@ class QAResult:
 def normalise_answer(text: str) -> str:
     """Lower case, physics-normalised (σ, ±, units), punctuation dropped, markers [n] removed."""
     text = normalise(re.sub(r"\[\d+(?:\s*[,;]\s*\d+)*\]", " ", text))
+    text = re.sub(r"\s*(?:standard deviations?|sigma\b|s\.d\.)", "σ", text)
+    text = re.sub(r"(\d)\s+(σ|%)", r"\1\2", text)
     text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
     text = re.sub(r"[^\w.±σ%+\-]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
