@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from heprag.app.settings import load_settings
 from heprag.index.errors import ConfigError
 
 SCRIPT = Path(__file__).with_name("streamlit_app.py")
@@ -31,6 +32,7 @@ def streamlit_command(port: int, headless: bool, address: str | None = None) -> 
 def register(app: typer.Typer) -> None:
     @app.command()
     def chat(
+        ctx: typer.Context,
         port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port of the web app")] = 8501,
         headless: Annotated[bool, typer.Option("--headless", help="Do not open a browser")] = False,
         address: Annotated[
@@ -38,26 +40,25 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Open the researcher chat (Streamlit) on http://localhost:PORT; Ctrl-C stops it."""
-        from heprag.app.cli import state
-
         try:
             import streamlit  # noqa: F401
         except ImportError as exc:
             raise ConfigError(
                 "the chat needs streamlit: pip install 'heprag[app]' (or `make install`)"
             ) from exc
+        options = ctx.parent.params if ctx.parent else {}  # the global --index / --config options
+        config: Path | None = options.get("config")
+        settings = load_settings(config, options.get("index"))  # validates before starting the server
         env = dict(os.environ)
-        env["HEPRAG_INDEX_DIR"] = str(state.settings.index.dir)
-        from heprag.app.settings import _config_path
-
-        config = _config_path()
+        env["HEPRAG_INDEX_DIR"] = str(settings.index.dir)
         if config is not None:
-            env["HEPRAG_CONFIG"] = str(Path(config).resolve())
-        typer.echo(
-            f"heprag chat on http://localhost:{port}  (index {state.settings.index.dir}; Ctrl-C stops)"
-        )
+            env["HEPRAG_CONFIG"] = str(config.resolve())
+        typer.echo(f"heprag chat on http://localhost:{port}  (index {settings.index.dir}; Ctrl-C stops)")
+        cmd = streamlit_command(port, headless, address)
+        if os.name == "posix":  # become streamlit: Ctrl-C and SIGTERM reach the server directly
+            os.execve(sys.executable, cmd, env)
         try:
-            code = subprocess.call(streamlit_command(port, headless, address), env=env)
+            code = subprocess.call(cmd, env=env)
         except KeyboardInterrupt:
             code = 0
         raise typer.Exit(code)

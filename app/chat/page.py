@@ -197,7 +197,9 @@ def main() -> None:
     st.caption(
         "Cited answers from high-energy-physics papers and logbooks. Every sentence cites its passage [n]."
     )
-    chat_tab, glossary_tab, reading_tab = st.tabs(["💬 Chat", "📖 Glossary", "🧭 Start here"])
+    chat_tab, glossary_tab, reading_tab = st.tabs(
+        [":material/chat: Chat", ":material/menu_book: Glossary", ":material/explore: Start here"]
+    )
     typed = st.chat_input("Ask about the indexed papers and logbooks", key="question")
     question = typed or st.session_state.pop("pending", None)
     with chat_tab:

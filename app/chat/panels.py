@@ -132,17 +132,20 @@ def render_followups(turn: Turn, key: str) -> str | None:
 def render_feedback(turn: Turn, store: FeedbackStore, key: str) -> None:
     """👍/👎 with an optional comment, stored once per answer."""
     if turn.vote:
-        st.caption(f"Thanks for the feedback ({'👍' if turn.vote == 'up' else '👎'}).")
+        st.caption(f"Thanks for the feedback ({'helpful' if turn.vote == 'up' else 'not helpful'}).")
         return
     comment = st.text_input(
         "Comment (optional)",
         key=f"{key}-comment",
         label_visibility="collapsed",
-        placeholder="Optional comment for the 👍/👎",
+        placeholder="Optional comment on this answer",
     )
-    up, down, _ = st.columns([1, 1, 8])
-    for column, vote, icon in ((up, "up", "👍"), (down, "down", "👎")):
-        if column.button(icon, key=f"{key}-{vote}"):
+    up, down, _ = st.columns([2, 2, 6])
+    for column, vote, label, icon in (
+        (up, "up", "Helpful", ":material/thumb_up:"),
+        (down, "down", "Not helpful", ":material/thumb_down:"),
+    ):
+        if column.button(label, icon=icon, key=f"{key}-{vote}"):
             store.add(turn.answer, vote, comment)  # type: ignore[arg-type]
             turn.vote = vote
             st.rerun()
