@@ -1,9 +1,10 @@
-"""Safe extraction of untrusted archives: .tar, .tar.gz/.tgz (also bz2/xz) and single gzip files.
+"""Safe extraction of untrusted archives (.tar, .tar.gz/.tgz, bz2/xz, single gzip); arXiv source archives.
 
 arXiv serves a paper's source either as a gzip-compressed tar or, for a one-file paper, as one
 gzip-compressed `.tex`. Both are untrusted: every member name is checked (no absolute paths, no
 `..`, no links or device files), members are counted, and the decompressed bytes are counted while
 they stream (sizes in headers are never trusted). Files are only ever written below `dest`.
+The registered parser unpacks a source archive into a temp folder and reads the LaTeX inside.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO
 
 from heprag.index.errors import LimitExceededError, ParseError
-from heprag.ingest.sources.base import ParseLimits, check_file_size
+from heprag.index.types import Document
+from heprag.ingest.sources.base import FileParser, ParseLimits, check_file_size, register
+from heprag.ingest.sources.latex import ARXIV_NAME, find_main, parse_tree
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +51,20 @@ class _Budget:
             )
 
 
-def _open_decompressed(path: Path) -> BinaryIO:
+def _open_decompressed(path: Path) -> IO[bytes]:
     """The archive's byte stream with its outer compression (gzip, bzip2, xz or none) removed."""
     with path.open("rb") as raw:
         magic = raw.read(6)
     if magic[:2] == b"\x1f\x8b":
         return gzip.open(path, "rb")  # type: ignore[return-value]
     if magic[:3] == b"BZh":
-        return bz2.open(path, "rb")  # type: ignore[return-value]
+        return bz2.open(path, "rb")
     if magic == b"\xfd7zXZ\x00":
-        return lzma.open(path, "rb")  # type: ignore[return-value]
+        return lzma.open(path, "rb")
     return path.open("rb")
 
 
-def _copy(src: BinaryIO, dst: BinaryIO, budget: _Budget) -> None:
+def _copy(src: IO[bytes], dst: IO[bytes], budget: _Budget) -> None:
     while chunk := src.read(_CHUNK):
         budget.spend(len(chunk))
         dst.write(chunk)
@@ -93,7 +96,9 @@ def _check_member_type(archive: Path, member: tarfile.TarInfo) -> None:
         )
 
 
-def _extract_tar(archive: Path, tar_path: Path, dest: Path, limits: ParseLimits, budget: _Budget) -> list[Path]:
+def _extract_tar(
+    archive: Path, tar_path: Path, dest: Path, limits: ParseLimits, budget: _Budget
+) -> list[Path]:
     root = dest.resolve()
     written: list[Path] = []
     count = 0
@@ -184,3 +189,30 @@ def extracted(archive: Path, limits: ParseLimits = ParseLimits()) -> Iterator[tu
         yield tmp, safe_extract(archive, tmp, limits)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def archive_stem(path: Path) -> str:
+    """'2212.11867v1.tar.gz' -> '2212.11867v1'."""
+    for suffix in (".tar.gz", ".tgz", ".tar", ".gz"):
+        if path.name.lower().endswith(suffix):
+            return path.name[: -len(suffix)]
+    return path.stem
+
+
+def parse_source_archive(path: Path, limits: ParseLimits = ParseLimits()) -> Iterator[Document]:
+    """An arXiv source archive (tar.gz, or one gzip-compressed .tex): LaTeX read from a temp folder."""
+    with extracted(path, limits) as (folder, files):
+        candidates = [f for f in files if f.suffix.lower() == ".tex"] or (files if len(files) == 1 else [])
+        if not candidates:
+            raise ParseError(str(path), "the archive holds no .tex file; ingest the paper's PDF instead")
+        document = parse_tree(find_main(candidates), folder, limits, [archive_stem(path)], path)
+    yield document
+
+
+def is_source_archive(path: Path) -> bool:
+    """Tarballs, and a plain `.gz` only when named by an arXiv id (arXiv's one-file sources)."""
+    tar = path.name.lower().endswith((".tar.gz", ".tgz", ".tar"))
+    return tar or (path.name.lower().endswith(".gz") and bool(ARXIV_NAME.match(archive_stem(path))))
+
+
+register(FileParser("latex-archive", is_source_archive, parse_source_archive))

@@ -32,6 +32,8 @@ UNNUMBERED_HEADINGS = {
 REFERENCE_HEADINGS = {"references", "bibliography", "references and notes"}
 REFERENCE_START = re.compile(r"^\[(\d{1,4})\]\s*")
 ONLY_NUMBER = re.compile(r"^\s*\d{1,4}\s*$")
+SECTION_NUMBER = re.compile(r"^(\d{1,2}|[A-H])(\.\d{1,2}){0,3}\.?$")
+INVISIBLE = re.compile(r"[\u00ad\u200b-\u200f\u2060\ufeff]")  # soft hyphen, zero-width spaces, BOM
 BOLD_FLAG = 16
 
 
@@ -45,7 +47,7 @@ class _Para:
 
 def _normalise(text: str) -> str:
     """NFKC (math italic 𝜇 → μ, ligatures ﬁ → fi, ⁻¹ → -1 style) and collapsed spaces."""
-    text = unicodedata.normalize("NFKC", text).replace("\u00a0", " ")
+    text = INVISIBLE.sub("", unicodedata.normalize("NFKC", text)).replace("\u00a0", " ")
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
@@ -54,6 +56,7 @@ def _page_paragraphs(page: object, page_no: int) -> Iterator[_Para]:
 
     flags = pymupdf.TEXT_DEHYPHENATE | pymupdf.TEXT_MEDIABOX_CLIP
     data = page.get_text("dict", flags=flags)  # type: ignore[attr-defined]
+    number, number_size = "", 0.0  # LaTeX typesets a heading's number apart from its title: "3.1", "Results"
     for block in data["blocks"]:
         if block.get("type") != 0:
             continue
@@ -67,6 +70,12 @@ def _page_paragraphs(page: object, page_no: int) -> Iterator[_Para]:
                 continue
             text = _normalise("".join(s["text"] for s in line["spans"]))
             bold = all(s["flags"] & BOLD_FLAG for s in spans)
+            if bold and SECTION_NUMBER.match(text):
+                number, number_size = text.rstrip("."), spans[0]["size"]
+                continue
+            if number and bold and abs(spans[0]["size"] - number_size) < 0.5 and not text[:1].isdigit():
+                text = f"{number} {text}"
+            number = ""
             if bold and _looks_like_heading(text):
                 if current:
                     yield _Para(" ".join(current), page_no, False, size)
