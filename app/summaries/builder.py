@@ -96,8 +96,9 @@ def build_report(
     # the selection depends only on the index generation, the request and the settings: a re-run reuses
     # it and never loads the embedding model or the FAISS/BM25 indexes
     select_key = cache_key(
-        "selection/v1", generation.name if generation else "", request.model_dump(mode="json"),
-        s.model_dump(mode="json"), library.settings.retrieval.rrf_k,
+        "selection/v1", generation.name if generation else "",
+        request.model_dump(mode="json", exclude={"name"}), s.model_dump(mode="json"),
+        library.settings.retrieval.rrf_k,
     )  # fmt: skip
     stored = cache.get("selections", select_key) if generation is not None else None
     if stored is not None and generation is not None:

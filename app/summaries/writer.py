@@ -55,7 +55,8 @@ def write_report(
     seconds = time.perf_counter() - t0
     runs = SummaryCache.for_index(library.settings.index.dir)
     generation = current_generation(library.settings.index.dir)
-    key = cache_key("run/v1", request.model_dump(mode="json"), generation.name if generation else "")
+    what = request.model_dump(mode="json", exclude={"name"})  # --batch names the file, not the report
+    key = cache_key("run/v1", what, generation.name if generation else "")
     previous = runs.get("runs", key)
     runs.put(
         "runs", key, {"seconds": seconds, "first_seconds": (previous or {}).get("first_seconds", seconds)}
