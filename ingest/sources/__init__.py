@@ -7,7 +7,7 @@ import importlib
 from heprag.ingest.sources.base import FileParser, ParseLimits, parser_for, register
 
 # Modules imported (once) to register their parsers; the order sets priority (later wins).
-BUILTIN_PARSER_MODULES = ["pdf", "elog", "inspire"]
+BUILTIN_PARSER_MODULES = ["pdf", "latex", "archive", "records", "text", "elog", "inspire"]
 _loaded = False
 
 

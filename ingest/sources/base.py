@@ -18,7 +18,7 @@ class ParseLimits:
     max_pages: int = 3_000
     max_archive_members: int = 5_000
     max_decompressed_bytes: int = 500_000_000
-    max_line_chars: int = 1_000_000
+    max_line_chars: int = 4_000_000
     max_records_per_file: int = 1_000_000
 
 
