@@ -4,6 +4,7 @@ lives in the sibling modules. `streamlit_app.py` calls `main()`."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -69,7 +70,7 @@ def corpus_data(env_key: EnvKey, generation: str, _library: Library) -> CorpusDa
     return CorpusData(documents, glossary, corpus_citation_counts(documents))
 
 
-def _chunk_lookup(library: Library):  # type: ignore[no-untyped-def]
+def _chunk_lookup(library: Library) -> Callable[[str], Chunk | None]:
     def lookup(chunk_id: str) -> Chunk | None:
         found = library.index.meta.chunk_by_chunk_id(chunk_id)
         return found[1] if found else None
@@ -113,7 +114,7 @@ def _reply(
     final: list[Answer] = []
     placeholder = st.empty()
 
-    def tokens():  # type: ignore[no-untyped-def]
+    def tokens() -> Iterator[str]:
         for event in engine.respond(question, filters, backend):
             if event.kind == "token":
                 yield escape_markdown(event.text)

@@ -146,6 +146,6 @@ def render_feedback(turn: Turn, store: FeedbackStore, key: str) -> None:
         (down, "down", "Not helpful", ":material/thumb_down:"),
     ):
         if column.button(label, icon=icon, key=f"{key}-{vote}"):
-            store.add(turn.answer, vote, comment)  # type: ignore[arg-type]
+            store.add(turn.answer, vote, comment)
             turn.vote = vote
             st.rerun()
