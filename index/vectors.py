@@ -94,6 +94,7 @@ class VectorIndex:
         import faiss
 
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
+        flags |= faiss.IO_FLAG_ONDISK_SAME_DIR  # on-disk IVF lists live beside the index, wherever it moved
         try:
             index = faiss.read_index(str(path), flags)
         except RuntimeError:  # some index types cannot be memory-mapped
