@@ -17,8 +17,9 @@ from typing import Any
 from heprag.app.answer import Answer
 from heprag.app.events import AnswerEvent, FinalEvent, RetrievalEvent, TokenEvent
 from heprag.app.generators import Generator, make_generator
+from heprag.app.refusal import refusal, weak_retrieval
 from heprag.app.settings import Settings, load_settings
-from heprag.app.validate import refusal, validate
+from heprag.app.validate import validate
 from heprag.index.embedder import Embedder
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.filters import SearchFilters
@@ -108,9 +109,10 @@ class Library:
         links = self.links(h.chunk.doc_id for h in hits)
         a = self.settings.answer
         name = backend or a.backend
-        best = max((h.dense_score or 0.0 for h in hits), default=0.0)
-        if not hits or best < a.refusal_threshold:
-            answer = refusal(question, hits, links, name, "weak-retrieval")
+        keywords = self.index.keywords
+        weak = weak_retrieval(question, hits, keywords, a.refusal_threshold, a.refuse_unknown_terms)
+        if weak is not None:
+            answer = refusal(question, hits, links, name, weak)
         else:
             t1 = time.perf_counter()
             generator = self.generator(name)

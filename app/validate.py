@@ -14,10 +14,10 @@ from typing import Literal
 from heprag.app.answer import REFUSAL_PHRASE, Answer, Sentence
 from heprag.app.citations import build_answer, parse_markers
 from heprag.app.grounding import ungrounded_numbers
+from heprag.app.refusal import refusal
 from heprag.index.types import Hit
 
 BLOCKING = ("uncited", "ungrounded:")
-CLOSEST = 3
 
 
 def is_valid(sentence: Sentence) -> bool:
@@ -64,22 +64,3 @@ def validate(
         )
         return refusal(question, hits, links, backend, reason)
     return answer
-
-
-def refusal(
-    question: str, hits: list[Hit], links: dict[str, dict[str, str]], backend: str, reason: str
-) -> Answer:
-    """Says the answer was not found and lists the closest passages as citations, inventing nothing."""
-    closest = build_answer(
-        question, [(h.chunk.text[:200], [i]) for i, h in enumerate(hits[:CLOSEST], 1)], hits, links, backend
-    )
-    text = f"The answer was {REFUSAL_PHRASE}."
-    return Answer(
-        question=question,
-        answer=text,
-        sentences=[Sentence(text=text, flags=[f"refusal:{reason}"])],
-        citations=closest.citations,
-        hits=hits,
-        refused=True,
-        backend=backend,
-    )

@@ -145,6 +145,15 @@ class KeywordIndex:
         keep = order[scores_all[order] > 0]
         return self.ids[keep], scores_all[keep].astype(np.float32)
 
+    def document_frequency(self, token: str) -> int:
+        """How many indexed chunks contain `token` (a `tokenize` output); 0 when it is unknown."""
+        vocab = getattr(self._retriever, "vocab_dict", None) or {}
+        scores = getattr(self._retriever, "scores", None) or {}
+        i = vocab.get(token)
+        if i is None or "indptr" not in scores:
+            return 0
+        return int(scores["indptr"][i + 1] - scores["indptr"][i])
+
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         if len(self.ids):
