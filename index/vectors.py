@@ -94,7 +94,8 @@ class VectorIndex:
         import faiss
 
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
-        flags |= faiss.IO_FLAG_ONDISK_SAME_DIR  # on-disk IVF lists live beside the index, wherever it moved
+        if path.with_suffix(".ivfdata").exists():  # on-disk IVF lists (ingest.distributed), mmapped by FAISS
+            flags = faiss.IO_FLAG_ONDISK_SAME_DIR  # found beside the index wherever it moved; MMAP crashes
         try:
             index = faiss.read_index(str(path), flags)
         except RuntimeError:  # some index types cannot be memory-mapped

@@ -47,7 +47,8 @@ class StreamedIVF:
         if self.kind == "ivf":
             index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
         else:
-            index = faiss.IndexIVFPQ(quantizer, dim, nlist, self.pq_bytes, 8, faiss.METRIC_INNER_PRODUCT)
+            m = max(b for b in range(1, min(self.pq_bytes, dim) + 1) if dim % b == 0)  # sub-quantisers | dim
+            index = faiss.IndexIVFPQ(quantizer, dim, nlist, m, 8, faiss.METRIC_INNER_PRODUCT)
         index.train(sample)
         trained = folder / "trained.faiss"
         faiss.write_index(index, str(trained))

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute
 
 from heprag.index.embedder import Embedder
 from heprag.index.types import Chunk, Document
@@ -167,7 +169,11 @@ class RayIngestor:
             batch_format="numpy",
         ).write_parquet(str(self.work / "chunks"))
         report.seconds["chunk"] = round(time.perf_counter() - t0, 3)
+        if _has_shards(self.work / "chunks"):
+            self._embed(ray, report)
+        self._publish(ray, keep, report)
 
+    def _embed(self, ray: Any, report: IngestReport) -> None:
         t0 = time.perf_counter()
         # materialised first: the actor pool must not hold the cores the Parquet listing/reading tasks need
         chunks = ray.data.read_parquet(str(self.work / "chunks")).materialize()
@@ -195,14 +201,20 @@ class RayIngestor:
         report.seconds["embed"] = round(time.perf_counter() - t0, 3)
         log.info("embedded on %d %s actors", actors, "GPU" if gpus else "CPU")
 
+    def _publish(self, ray: Any, keep: set[DocKey], report: IngestReport) -> None:
+        """Stream the sorted documents and their chunks + vectors into the next generation."""
         t0 = time.perf_counter()
-        vectors = ray.data.read_parquet(str(self.work / "vectors"))
-        report.chunks_embedded = int(vectors.sum("embedded") or 0) if vectors.count() else 0
         info = embedding_info(self.embedder)
-        items = _join(self._documents_in_order(ray, keep), _chunk_groups(vectors, info.dim), info.dim)
+        vectors = (
+            ray.data.read_parquet(str(self.work / "vectors")) if _has_shards(self.work / "vectors") else None
+        )
+        computed: list[int] = []
+        groups = _chunk_groups(vectors, info.dim, computed)
+        items = _join(self._documents_in_order(ray, keep), groups, info.dim)
         builder = SizedVectors(info.dim, self.options.stream_above, self.faiss_kind)
         state = current_state(self.index_dir)
         publish(self.index_dir, info, self.chunking, items, state, report, self.faiss_kind, builder)
+        report.chunks_embedded = sum(computed)
         report.seconds["write"] = round(time.perf_counter() - t0, 3)
 
     def _wanted_documents(self, ray: Any, keep: set[DocKey]) -> Any:
@@ -216,16 +228,26 @@ class RayIngestor:
                 yield (row["file_idx"], row["doc_idx"]), Document.model_validate_json(row["doc_json"])
 
 
-def _chunk_groups(vectors: Any, dim: int) -> Iterator[tuple[DocKey, list[Chunk], np.ndarray]]:
-    """Chunks with their vectors, grouped per document, in (file, doc, ordinal) order."""
+def _has_shards(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.glob("*.parquet"))
+
+
+def _chunk_groups(
+    vectors: Any, dim: int, computed: list[int]
+) -> Iterator[tuple[DocKey, list[Chunk], np.ndarray]]:
+    """Chunks with their vectors, grouped per document, in (file, doc, ordinal) order.
+
+    `computed` collects, per batch, how many vectors were embedded rather than read from the cache.
+    """
     key: DocKey | None = None
     chunks: list[Chunk] = []
     parts: list[np.ndarray] = []
-    if not vectors.count():
+    if vectors is None:
         return
     for batch in vectors.sort(["file_idx", "doc_idx", "ordinal"]).iter_batches(batch_format="pyarrow"):
         matrix = batch.column("vector").combine_chunks().flatten().to_numpy().reshape(-1, dim)
         rows = batch.select(["file_idx", "doc_idx", "chunk_json", "text"]).to_pylist()
+        computed.append(int(pa.compute.sum(batch.column("embedded")).as_py() or 0))
         for row, vector in zip(rows, matrix, strict=True):
             row_key = (row["file_idx"], row["doc_idx"])
             if key is not None and row_key != key:
