@@ -161,7 +161,16 @@ class Library:
             max_decompressed_bytes=s.ingest.max_decompressed_bytes,
         )
         chunking = ChunkSettings(s.chunking.max_tokens, s.chunking.overlap_sentences, s.chunking.min_tokens)
-        return Ingestor(s.index.dir, self.embedder, chunking, limits, s.index.faiss_kind, show_progress)
+        return Ingestor(
+            s.index.dir,
+            self.embedder,
+            chunking,
+            limits,
+            s.index.faiss_kind,
+            show_progress,
+            s.ingest.parse_timeout_s,
+            s.ingest.parse_memory_mb,
+        )
 
     def ingest(self, paths: Iterable[str | Path], show_progress: bool = False) -> IngestReport:
         s = self.settings.ingest

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from heprag.index.embedder import DEFAULT_MODEL
-from heprag.index.errors import ConfigError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
@@ -20,6 +18,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from heprag.index.embedder import DEFAULT_MODEL
+from heprag.index.errors import ConfigError
 
 
 class _Section(BaseModel):
@@ -63,6 +64,10 @@ class IngestSettings(_Section):
     max_pages: int = 3_000
     max_archive_members: int = 5_000
     max_decompressed_bytes: int = 500_000_000
+    parse_timeout_s: float = Field(
+        120.0, ge=0, description="Per-file parse time limit (0 = parse in-process)"
+    )
+    parse_memory_mb: int = Field(4096, ge=256, description="Address-space cap of the parsing worker")
 
 
 class RetrievalSettings(_Section):
@@ -97,21 +102,25 @@ class LLMSettings(_Section):
     max_tokens: int = Field(512, ge=16, description="Most tokens one generated answer may have")
 
 
-class MCPSettings(_Section):
-    host: str = Field("127.0.0.1", description="Bind address of `heprag mcp --http`; non-loopback needs a token")
-    port: int = Field(8765, ge=0, le=65535, description="HTTP port of `heprag mcp --http` (0 = any free port)")
-    token: SecretStr = Field(
-        SecretStr(""), description="Bearer token HTTP clients must send (HEPRAG_MCP__TOKEN); empty = none"
-    )
-    max_request_bytes: int = Field(1_000_000, ge=1024, description="Larger HTTP request bodies get 413")
-    max_concurrent: int = Field(4, ge=1, description="Tool calls run at once in worker threads")
-
-
 class EvalSettings(_Section):
     rerank_model: str = Field("", description="Local cross-encoder path for the `rerank` eval retriever")
     reports_dir: Path = Field(Path("eval-runs"), description="Where `heprag eval` writes timestamped reports")
     judge: Literal["lexical", "llm"] = Field("lexical", description="Support judge for answer evals")
     judge_model: str = Field("", description="Model name for the llm judge (default: llm.model)")
+
+
+class MCPSettings(_Section):
+    host: str = Field(
+        "127.0.0.1", description="Bind address of `heprag mcp --http`; non-loopback needs a token"
+    )
+    port: int = Field(
+        8765, ge=0, le=65535, description="HTTP port of `heprag mcp --http` (0 = any free port)"
+    )
+    token: SecretStr = Field(
+        SecretStr(""), description="Bearer token HTTP clients must send (HEPRAG_MCP__TOKEN); empty = none"
+    )
+    max_request_bytes: int = Field(1_000_000, ge=1024, description="Larger HTTP request bodies get 413")
+    max_concurrent: int = Field(4, ge=1, description="Tool calls run at once in worker threads")
 
 
 class SummarySettings(_Section):
@@ -125,7 +134,9 @@ class SummarySettings(_Section):
     key_numbers_per_document: int = Field(4, ge=0, description="Rows per document in the key-numbers table")
     mmr_lambda: float = Field(0.7, ge=0, le=1, description="Relevance vs diversity when picking documents")
     min_cosine: float = Field(0.3, description="A document needs a passage at least this close to the topic")
-    min_relevance: float = Field(0.3, ge=0, le=1, description="...and a relevance at least this share of the best")
+    min_relevance: float = Field(
+        0.3, ge=0, le=1, description="...and a relevance at least this share of the best"
+    )
     parallel: int = Field(4, ge=1, description="LLM calls in flight at once")
     cache: bool = Field(True, description="Cache per-document summaries under <index>/summaries")
 
@@ -142,9 +153,9 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
-    summaries: SummarySettings = Field(default_factory=SummarySettings)
-    eval: EvalSettings = Field(default_factory=EvalSettings)
     mcp: MCPSettings = Field(default_factory=MCPSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
+    summaries: SummarySettings = Field(default_factory=SummarySettings)
 
     @classmethod
     def settings_customise_sources(

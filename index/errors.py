@@ -19,6 +19,9 @@ class ParseError(HepragError):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str]]:  # picklable across processes
+        return (type(self), (self.path, self.reason))
+
 
 class IndexMissingError(HepragError):
     """No index exists where one was expected."""

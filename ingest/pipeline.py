@@ -22,6 +22,7 @@ from heprag.index.types import Chunk, Document
 from heprag.index.vectors import IndexKind
 from heprag.ingest.chunking import ChunkSettings, chunk_document
 from heprag.ingest.discover import discover
+from heprag.ingest.isolation import IsolatedParser
 from heprag.ingest.report import FileFailure, IngestReport
 from heprag.ingest.sources.base import ParseLimits
 
@@ -54,7 +55,11 @@ class Ingestor:
         limits: ParseLimits = ParseLimits(),
         faiss_kind: IndexKind = "auto",
         show_progress: bool = True,
+        parse_timeout_s: float = 120.0,
+        parse_memory_mb: int = 4096,
     ) -> None:
+        self.parse_timeout_s = parse_timeout_s  # 0 parses in-process (no isolation)
+        self.parse_memory_mb = parse_memory_mb
         self.index_dir = index_dir
         self.embedder = embedder
         self.chunking = chunking
@@ -69,23 +74,30 @@ class Ingestor:
         started = time.perf_counter()
         files = list(discover([Path(p) for p in paths], include, exclude))
         documents: list[Document] = []
-        with _progress(self.show_progress) as bar:
+        isolated = (
+            IsolatedParser(self.limits, self.parse_timeout_s, self.parse_memory_mb)
+            if self.parse_timeout_s
+            else None
+        )
+        with _progress(self.show_progress) as bar, isolated or nullcontext():
             task = bar.add_task("Parsing", total=len(files)) if bar else None
             for path, parser in files:
                 report.files_seen += 1
                 if parser is None:
                     report.unsupported.append(str(path))
                 else:
-                    documents.extend(self._parse(path, parser, report))
+                    documents.extend(self._parse(path, parser, report, isolated))
                 if bar:
                     bar.advance(task)
         report.seconds["parse"] = round(time.perf_counter() - started, 3)
         crash_point("after-parse")
         return self.ingest_documents(documents, report)
 
-    def _parse(self, path: Path, parser: Any, report: IngestReport) -> list[Document]:
+    def _parse(
+        self, path: Path, parser: Any, report: IngestReport, isolated: IsolatedParser | None
+    ) -> list[Document]:
         try:
-            docs = list(parser.parse(path, self.limits))
+            docs = isolated.parse(path) if isolated else list(parser.parse(path, self.limits))
         except HepragError as exc:
             log.warning("skipped %s: %s", path, exc)
             report.failed.append(FileFailure(path=str(path), reason=str(exc)))

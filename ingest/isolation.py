@@ -1,0 +1,113 @@
+"""Parsing in a child process with a time and memory cap: a hostile file costs one file, never the run.
+
+A PDF that makes the parser loop, a decompression bomb that slips past a check, or a crash in a C
+extension only kills the worker; the parent reports the file as failed and starts a fresh worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import resource
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from heprag.index.errors import HepragError, ParseError
+from heprag.index.types import Document
+from heprag.ingest.sources.base import ParseLimits, parser_for
+
+log = logging.getLogger(__name__)
+
+
+def _worker(conn: Connection, limits: ParseLimits, memory_bytes: int) -> None:
+    if memory_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    while True:
+        try:
+            path = conn.recv()
+        except EOFError:
+            return
+        try:
+            parser = parser_for(Path(path))
+            if parser is None:
+                raise ParseError(path, "no parser for this file type")
+            reply: tuple[str, Any] = ("ok", list(parser.parse(Path(path), limits)))
+        except HepragError as exc:
+            reply = ("error", exc)
+        except MemoryError:
+            reply = (
+                "error",
+                ParseError(path, "ran out of memory while parsing (raise ingest.parse_memory_mb)"),
+            )
+        except Exception as exc:
+            reply = ("error", ParseError(path, f"unexpected {type(exc).__name__}: {exc}"))
+        conn.send(reply)
+
+
+class IsolatedParser:
+    """Parses files one at a time in a reusable worker process, with a per-file timeout."""
+
+    def __init__(self, limits: ParseLimits, timeout_s: float = 120.0, memory_mb: int = 4096) -> None:
+        self.limits = limits
+        self.timeout_s = timeout_s
+        self.memory_bytes = memory_mb * 1024 * 1024
+        self._ctx = mp.get_context("fork")  # the child inherits the parser registry as it is
+        self._proc: Any = None
+        self._conn: Connection | None = None
+
+    def _start(self) -> Connection:
+        if self._proc is None or not self._proc.is_alive():
+            parent, child = self._ctx.Pipe()
+            self._proc = self._ctx.Process(
+                target=_worker, args=(child, self.limits, self.memory_bytes), daemon=True
+            )
+            self._proc.start()
+            child.close()
+            self._conn = parent
+        assert self._conn is not None
+        return self._conn
+
+    def parse(self, path: Path) -> list[Document]:
+        """The file's Documents; raises ParseError on a timeout, crash or parser error."""
+        conn = self._start()
+        conn.send(str(path))
+        if not conn.poll(self.timeout_s):
+            self._kill()
+            raise ParseError(
+                str(path), f"parsing took longer than {self.timeout_s:.0f} s (ingest.parse_timeout_s)"
+            )
+        try:
+            status, payload = conn.recv()
+        except (EOFError, ConnectionResetError):
+            code = self._proc.exitcode if self._proc else None
+            self._kill()
+            raise ParseError(
+                str(path), f"the parser crashed (exit code {code}; out of memory? see ingest.parse_memory_mb)"
+            ) from None
+        if status == "error":
+            raise payload
+        return payload  # type: ignore[no-any-return]
+
+    def _kill(self) -> None:
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.join(timeout=5)
+        if self._conn is not None:
+            self._conn.close()
+        self._proc, self._conn = None, None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        if self._proc is not None:
+            self._proc.join(timeout=5)
+            if self._proc.is_alive():
+                self._proc.kill()
+        self._proc, self._conn = None, None
+
+    def __enter__(self) -> IsolatedParser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
