@@ -70,10 +70,24 @@ def _library() -> Library:
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (PDF, ...) to index", exists=True)],
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            is_flag=False,
+            flag_value="local",
+            help="Run on Ray Data: alone (put it last) = local cluster; --ray=auto or --ray=ray://HOST:10001",
+        ),
+    ] = None,
 ) -> None:
     """Parse, chunk, embed and index files; unchanged files are skipped, bad ones reported."""
     library = _library()
-    report = library.ingest(paths, show_progress=not state.quiet)
+    if ray is not None:
+        from heprag.app.distributed import ingest_with_ray
+
+        report = ingest_with_ray(library, paths, ray, show_progress=not state.quiet)
+    else:
+        report = library.ingest(paths, show_progress=not state.quiet)
     saved = report.save(state.settings.index.dir)
     for failure in report.failed:
         err.print(f"[red]failed[/red] {failure.path}: {failure.reason}")

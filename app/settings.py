@@ -141,6 +141,18 @@ class SummarySettings(_Section):
     cache: bool = Field(True, description="Cache per-document summaries under <index>/summaries")
 
 
+class DistributedSettings(_Section):
+    """`heprag ingest --ray`: Ray Data ingestion (heprag.ingest.distributed)."""
+
+    workers: int = Field(0, ge=0, description="CPU embedding actors without GPUs (0 = one per CPU)")
+    embed_batch_rows: int = Field(512, ge=1, description="Chunks handed to an embedding actor at a time")
+    stream_above: int = Field(
+        2_000_000, ge=1, description="Vectors from which FAISS IVF-PQ is trained once and merged on disk"
+    )
+    work_dir: Path | None = Field(None, description="Parquet shards (default <index>/.ray-work); shared FS")
+    keep_shards: bool = Field(False, description="Keep the Parquet shards after publishing")
+
+
 class Settings(BaseSettings):
     """Every setting of heprag, one section per layer."""
 
@@ -156,6 +168,7 @@ class Settings(BaseSettings):
     mcp: MCPSettings = Field(default_factory=MCPSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
     summaries: SummarySettings = Field(default_factory=SummarySettings)
+    distributed: DistributedSettings = Field(default_factory=DistributedSettings)
 
     @classmethod
     def settings_customise_sources(
