@@ -63,6 +63,13 @@ class OpenAIGenerator(Generator):
         return response.choices[0].message.content or "" if response.choices else ""
 
     def stream(self, question: str, passages: list[Hit]) -> Iterator[str]:
-        for chunk in self._create(question, passages, stream=True):
-            if chunk.choices and chunk.choices[0].delta.content:
-                yield chunk.choices[0].delta.content
+        import openai
+
+        try:
+            for chunk in self._create(question, passages, stream=True):
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except openai.APIError as exc:  # the connection dropped or the server sent an error mid-stream
+            raise GenerationError(
+                f"the stream from {self.llm.base_url} broke off ({exc}); retry, or check the server's log"
+            ) from exc
