@@ -1,8 +1,9 @@
 """Answer evaluation over `Library.ask`: correctness, faithfulness, citation precision/recall, numbers.
 
 Per question (definitions follow RAGAS and ALCE, with a support judge from `evals/judges.py`):
-- correctness: a short reference answer (≤ `SHORT_ANSWER_WORDS` words) must appear, normalised, in the
-  answer (or one of its aliases); a long one is judged (does the answer support the reference?);
+- correctness: the reference answer or one of its aliases appears, normalised, in the answer (or all its
+  quantities do); failing that, a long reference (> `SHORT_ANSWER_WORDS` words) is judged: do the answer's
+  sentences support it?;
 - faithfulness (RAGAS): answer sentences supported by the passages the answer cites ÷ all its sentences;
 - citation recall (ALCE): sentences supported by the union of their own citations ÷ all sentences
   (an uncited sentence counts as unsupported);
@@ -61,20 +62,29 @@ class QAResult:
 def normalise_answer(text: str) -> str:
     """Lower case, physics-normalised (σ, ±, units), punctuation dropped, markers [n] removed."""
     text = normalise(re.sub(r"\[\d+(?:\s*[,;]\s*\d+)*\]", " ", text))
+    text = re.sub(r"(?<=[a-z])- (?=[a-z])", "", text)  # PDF hyphenation: "stan- dard" -> "standard"
     text = re.sub(r"\s*(?:standard deviations?|sigma\b|s\.d\.)", "σ", text)
     text = re.sub(r"(\d)\s+(σ|%)", r"\1\2", text)
+    # observed (expected): "5.4 (5.5)σ" -> "5.4σ (5.5σ)"
+    text = re.sub(r"(\d+(?:\.\d+)?)\s*\((\d+(?:\.\d+)?)\)\s*(σ|%)", r"\1\3 (\2\3)", text)
     text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)
     text = re.sub(r"[^\w.±σ%+\-]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
 def short_answer_match(answer: str, references: Sequence[str]) -> bool:
-    """A normalised reference occurs in the normalised answer, on token boundaries."""
+    """A normalised reference occurs in the answer on token boundaries, or all its quantities do.
+
+    The quantity test (number grounding) accepts '670 fb' in '670 ± 90 (stat.) +110 −100 (syst.) fb'.
+    """
     haystack = f" {normalise_answer(answer)} "
-    return any(
-        (ref := normalise_answer(r)) and re.search(rf"(?<![\w.]){re.escape(ref)}(?![\w]|\.\d)", haystack)
-        for r in references
-    )
+    for reference in references:
+        ref = normalise_answer(reference)
+        if ref and re.search(rf"(?<![\w.]){re.escape(ref)}(?![\w]|\.\d)", haystack):
+            return True
+        if extract_numbers(reference) and not ungrounded_numbers(reference, [answer]):
+            return True
+    return False
 
 
 def same_doc(a: str | None, b: str | None) -> bool:
@@ -133,9 +143,12 @@ def score_answer(item: QAItem, answer: Answer, judge: Judge) -> QAResult:
         result.correctness_reason = "refused"
         return result
     references = [item.answer, *item.answer_aliases]
-    if len(item.answer.split()) <= SHORT_ANSWER_WORDS:
-        scores["correctness"] = float(short_answer_match(answer.answer, references))
-        result.correctness_reason = "normalised match" if scores["correctness"] else "no alias found"
+    if short_answer_match(answer.answer, references):
+        scores["correctness"] = 1.0
+        result.correctness_reason = "the answer or an alias matches"
+    elif len(item.answer.split()) <= SHORT_ANSWER_WORDS:
+        scores["correctness"] = 0.0
+        result.correctness_reason = "neither the answer nor an alias found"
     else:
         verdict = judge.support(item.answer, [s.text for s in answer.sentences])
         scores["correctness"] = float(verdict.supported)

@@ -19,7 +19,7 @@ from heprag.evals.datasets import RationalePair, load_scifact_rationales
 from heprag.evals.judges import LexicalParams, numbers_present, token_overlap
 from heprag.index.embedder import Embedder
 
-ALPHAS = np.round(np.linspace(0.0, 1.0, 21), 2)
+ALPHAS: tuple[float, ...] = tuple(float(a) for a in np.round(np.linspace(0.0, 1.0, 21), 2))
 THRESHOLDS = np.round(np.linspace(0.0, 1.0, 201), 3)
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from heprag.index.errors import ConfigError
+
+if TYPE_CHECKING:
+    from heprag.app.library import Library
+    from heprag.evals.judges import Judge
 
 eval_app = typer.Typer(help="Measure retrieval and answers; compare runs.", no_args_is_help=True)
 
@@ -120,14 +124,14 @@ def answers(
     console.print(f"report: {folder}/report.md", style="dim")
 
 
-def make_judge(kind: str, library: object, params_path: Path | None):  # type: ignore[no-untyped-def]
+def make_judge(kind: str, library: Library, params_path: Path | None) -> Judge:
     """The judge named `kind`, configured from the settings."""
     from heprag.app.cli import state
     from heprag.evals.judges import LexicalJudge, LexicalParams, LLMJudge
 
     if kind == "lexical":
         params = LexicalParams.load(params_path) if params_path else LexicalParams()
-        return LexicalJudge(library.embedder, params)  # type: ignore[attr-defined]
+        return LexicalJudge(library.embedder, params)
     if kind == "llm":
         llm = state.settings.llm
         return LLMJudge(

@@ -20,7 +20,7 @@ from heprag.evals.metrics import mean_metrics, per_query
 from heprag.index.embedder import Embedder
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.errors import ConfigError
-from heprag.index.retrieval import HybridRetriever
+from heprag.index.retrieval import HybridRetriever, Mode
 from heprag.index.store import CorpusIndex
 from heprag.index.types import Block, Document, Hit
 from heprag.ingest.chunking import ChunkSettings
@@ -176,8 +176,8 @@ def run_retrievers(
         latency: list[float] = []
         for qid, text in queries.items():
             t0 = time.perf_counter()
-            mode = "hybrid" if name == "rerank" else name
-            hits = retriever.search(text, k=chunk_k, mode=mode)  # type: ignore[arg-type]
+            mode: Mode = "hybrid" if name == "rerank" else name
+            hits = retriever.search(text, k=chunk_k, mode=mode)
             if name == "rerank" and reranker is not None:
                 hits = reranker.rerank(text, hits)
             run[qid] = rank_documents(hits, depth)

