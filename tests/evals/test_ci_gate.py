@@ -21,20 +21,22 @@ from tests.conftest import require_corpus
 
 pytestmark = [pytest.mark.slow, pytest.mark.corpus]
 
-MARGIN = 0.02
-# SciFact, first 100 judged training claims over their relevant abstracts + 1,000-doc seeded sample.
-SCIFACT_SLICE_NDCG10 = {"bm25": 0.0, "dense": 0.0, "hybrid": 0.0}
-# The bundled HEP QA set (35 questions) with the extractive backend and the lexical judge.
+MARGIN = 0.02  # retrieval: 100 queries
+QUESTIONS_MARGIN = 2  # answers: a metric may lose two questions' worth before the gate fails
+# SciFact, first 100 judged training claims over their relevant abstracts + a seeded 1,000-doc sample.
+SCIFACT_SLICE_NDCG10 = {"bm25": 0.7598, "dense": 0.8308, "hybrid": 0.8051}
+# The bundled HEP QA set (27 answerable + 8 unanswerable) with the extractive backend and lexical judge.
 HEP_QA = {
-    "correctness": 0.0,
-    "faithfulness": 0.0,
-    "citation_precision": 0.0,
-    "citation_recall": 0.0,
-    "number_grounding": 0.0,
-    "refusal_accuracy": 0.0,
-    "gold_doc_cited": 0.0,
+    "correctness": 0.593,
+    "faithfulness": 1.0,
+    "citation_precision": 1.0,
+    "citation_recall": 1.0,
+    "number_grounding": 1.0,
+    "refusal_accuracy": 1.0,
+    "gold_doc_retrieved": 1.0,
+    "gold_doc_cited": 0.815,
 }
-MAX_FALSE_REFUSAL = 1.0
+MAX_FALSE_REFUSAL = 0.037
 
 
 def test_scifact_slice_retrieval_holds() -> None:
@@ -57,6 +59,8 @@ def test_hep_qa_answers_hold(higgs_dir: Path, tmp_path_factory: pytest.TempPathF
     )
     summary = aggregate(results)
     for metric, floor in HEP_QA.items():
-        got = summary[metric]["mean"]
-        assert got >= floor - MARGIN, f"{metric} {got:.3f} fell below {floor} - {MARGIN}"
-    assert summary.get("false_refusal", {"mean": 0.0})["mean"] <= MAX_FALSE_REFUSAL + MARGIN
+        got, n = summary[metric]["mean"], summary[metric]["n"]
+        allowed = floor - QUESTIONS_MARGIN / n
+        assert got >= allowed, f"{metric} {got:.3f} fell below {floor} - {QUESTIONS_MARGIN}/{n:.0f}"
+    false_refusal = summary["false_refusal"]
+    assert false_refusal["mean"] <= MAX_FALSE_REFUSAL + QUESTIONS_MARGIN / false_refusal["n"]
