@@ -74,9 +74,8 @@ def ingest(
         str | None,
         typer.Option(
             "--ray",
-            is_flag=False,
-            flag_value="local",
-            help="Run on Ray Data: alone (put it last) = local cluster; --ray=auto or --ray=ray://HOST:10001",
+            metavar="ADDRESS",
+            help="Run on Ray Data: 'local' (a cluster started here), 'auto' (this machine's), ray://HOST:10001",
         ),
     ] = None,
 ) -> None:
