@@ -206,3 +206,8 @@ def judge_calibration(
     for name, m in rows.items():
         table.add_row(name, *(f"{m[k]:.3f}" for k in ("accuracy", "precision", "recall", "f1")))
     console.print(table)
+    share = result.counts["held_out_positives"] / max(result.counts["held_out_pairs"], 1)
+    console.print(
+        f"for scale: always answering 'unsupported' scores accuracy {1 - share:.3f} (F1 0); negatives are "
+        "sentences of the same, on-topic abstract, so this is a hard test of sentence-level support"
+    )

@@ -49,11 +49,15 @@ class Judge(Protocol):
 
 @dataclass(frozen=True)
 class LexicalParams:
-    """Fitted by `heprag eval judge-calibration` on SciFact training rationales (see README)."""
+    """Defaults fitted by `heprag eval judge-calibration` on SciFact training rationales (2026-11-22).
 
-    alpha: float = 0.3
-    threshold: float = 0.55
-    check_numbers: bool = True
+    SciFact claims rarely hinge on a number, so the fit leaves the number check off; answer evals measure
+    numbers separately (`number_grounding`). Turn it on with a parameter file for number-heavy claims.
+    """
+
+    alpha: float = 0.55
+    threshold: float = 0.415
+    check_numbers: bool = False
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2))
