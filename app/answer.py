@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from heprag.index.types import Chunk, Hit
 from pydantic import BaseModel, Field
+
+from heprag.index.types import Chunk, Hit
 
 REFUSAL_PHRASE = "not found in the indexed literature"
 

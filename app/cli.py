@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
 from heprag.app.answer import Answer
 from heprag.app.library import Library
 from heprag.app.settings import Settings, load_settings
 from heprag.index.errors import HepragError
 from heprag.index.types import Hit
-from rich.console import Console
-from rich.table import Table
 
 app = typer.Typer(
     help="heprag: cited answers from high-energy-physics papers and logbooks.",
@@ -28,8 +29,8 @@ config_app = typer.Typer(help="Show the effective settings.", no_args_is_help=Tr
 app.add_typer(index_app, name="index")
 app.add_typer(config_app, name="config")
 
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class State:
@@ -70,6 +71,13 @@ def _library() -> Library:
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (PDF, ...) to index", exists=True)],
+    include: Annotated[
+        list[str] | None, typer.Option("--include", help="Glob a file must match (repeatable), e.g. '*.pdf'")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Glob of files/folders to skip (repeatable), e.g. 'scifact/*'"),
+    ] = None,
     ray: Annotated[
         str | None,
         typer.Option(
@@ -80,6 +88,10 @@ def ingest(
     ] = None,
 ) -> None:
     """Parse, chunk, embed and index files; unchanged files are skipped, bad ones reported."""
+    if include:
+        state.settings.ingest.include = include
+    if exclude:
+        state.settings.ingest.exclude = [*state.settings.ingest.exclude, *exclude]
     library = _library()
     if ray is not None:
         from heprag.app.distributed import ingest_with_ray
@@ -87,7 +99,7 @@ def ingest(
         report = ingest_with_ray(library, paths, ray, show_progress=not state.quiet)
     else:
         report = library.ingest(paths, show_progress=not state.quiet)
-    saved = report.save(state.settings.index.dir)
+    saved = state.settings.index.dir / "reports"
     for failure in report.failed:
         err.print(f"[red]failed[/red] {failure.path}: {failure.reason}")
     console.print(
@@ -195,6 +207,52 @@ def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         f"model      {m['embedding']['model']} (dim {m['embedding']['dim']}), faiss {m['faiss_kind']}"
     )
     console.print(f"built      {m['built_at']}   by source type {info['by_source_type']}")
+
+
+@index_app.command("verify")
+def index_verify() -> None:
+    """Check that manifest, FAISS, BM25 and SQLite agree; exit 1 and list problems if not."""
+    from heprag.index.maintenance import verify_index
+
+    problems = verify_index(state.settings.index.dir)
+    for problem in problems:
+        err.print(f"[red]problem[/red] {problem}", highlight=False)
+    if problems:
+        err.print("run `heprag index repair` to rebuild the derived parts from the SQLite store")
+        raise typer.Exit(1)
+    console.print(f"index at {state.settings.index.dir} is consistent")
+
+
+@index_app.command("repair")
+def index_repair() -> None:
+    """Rebuild FAISS, BM25 and the manifest from the newest intact SQLite store."""
+    from heprag.index.maintenance import repair_index
+
+    console.print(repair_index(state.settings.index.dir))
+
+
+@index_app.command("delete")
+def index_delete(
+    doc_ids: Annotated[list[str], typer.Argument(help="Document ids, e.g. arXiv:2007.07830v2")],
+) -> None:
+    """Remove documents with all their chunks, vectors and keyword entries."""
+    from heprag.index.maintenance import delete_documents
+
+    deleted, missing = delete_documents(state.settings.index.dir, doc_ids)
+    console.print(f"deleted {len(deleted)} document(s)")
+    for doc_id in missing:
+        err.print(f"not in the index: {doc_id}")
+    if missing and not deleted:
+        raise typer.Exit(1)
+
+
+@index_app.command("compact")
+def index_compact() -> None:
+    """Vacuum the store, rebuild the derived indexes and drop old generations."""
+    from heprag.index.maintenance import compact_index
+
+    before, after = compact_index(state.settings.index.dir)
+    console.print(f"{before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
 
 
 @config_app.command("show")

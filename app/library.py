@@ -103,14 +103,17 @@ class Library:
     ) -> Iterator[AnswerEvent]:
         """Events for a chat: `retrieval` (the hits), `token`s of raw text, `final` (the validated Answer)."""
         t0 = time.perf_counter()
-        hits = self.search(question, filters=filters)
+        retriever = self.retriever()
+        hits = retriever.search(question, self.settings.retrieval.k, filters, self.settings.retrieval.mode)
         timings = {"retrieve": time.perf_counter() - t0}
         yield RetrievalEvent(hits=hits, seconds=round(timings["retrieve"], 4))
         links = self.links(h.chunk.doc_id for h in hits)
         a = self.settings.answer
         name = backend or a.backend
         keywords = self.index.keywords
-        weak = weak_retrieval(question, hits, keywords, a.refusal_threshold, a.refuse_unknown_terms)
+        weak = weak_retrieval(
+            question, hits, keywords, a.refusal_threshold, a.refuse_unknown_terms, retriever.best_cosine
+        )
         if weak is not None:
             answer = refusal(question, hits, links, name, weak)
         else:

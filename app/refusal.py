@@ -26,12 +26,23 @@ def unknown_terms(question: str, keywords: KeywordIndex) -> list[str]:
 
 
 def weak_retrieval(
-    question: str, hits: list[Hit], keywords: KeywordIndex, threshold: float, check_terms: bool = True
+    question: str,
+    hits: list[Hit],
+    keywords: KeywordIndex,
+    threshold: float,
+    check_terms: bool = True,
+    best_cosine: float | None = None,
 ) -> str | None:
-    """The reason to refuse before generating (`no-hits`, `low-similarity:…`, `unknown-terms:…`) or None."""
+    """The reason to refuse before generating (`no-hits`, `low-similarity:…`, `unknown-terms:…`) or None.
+
+    `best_cosine` is the closest passage in the whole (filtered) index, when the retriever knows it;
+    otherwise the best cosine among the hits.
+    """
     if not hits:
         return "no-hits"
     best = max((h.dense_score or 0.0 for h in hits), default=0.0)
+    if best_cosine is not None:
+        best = max(best, best_cosine)
     if best < threshold:
         return f"low-similarity:{best:.3f}<{threshold}"
     unknown = unknown_terms(question, keywords) if check_terms else []

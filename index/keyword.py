@@ -95,19 +95,36 @@ def _stemmer():  # type: ignore[no-untyped-def]
 
 
 def normalise_text(text: str) -> str:
-    """NFKC, lower case, unicode minus and superscript minus folded to '-', '√s' spaced."""
+    """NFKC, lower case, combining marks (b̄ → b) dropped, minus signs folded to '-', '√s' spaced."""
     text = unicodedata.normalize("NFKC", text).lower()
+    text = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
     return text.replace("−", "-").replace("⁻", "-").replace("–", "-").replace("√", " √ ")
 
 
+# Final states written as symbols in papers and as words in questions: both map to a shared word token.
+SYMBOL_WORDS = {
+    "μμ": "muon", "μ+μ-": "muon", "dimuon": "muon", "γγ": "photon", "diphoton": "photon",
+    "ττ": "tau", "ditau": "tau", "τ+τ-": "tau", "bb": "bottom", "bottom-antibottom": "bottom",
+    "ee": "electron", "e+e-": "electron", "dielectron": "electron", "cc": "charm",
+    "zγ": "photon", "ww∗": "ww", "zz∗": "zz", "tth": "top", "tt": "top",
+}  # fmt: skip
+
+
 def tokenize(text: str) -> list[str]:
-    """HEP-aware tokens: stopwords dropped, plain alphabetic words stemmed, the rest kept verbatim."""
+    """HEP-aware tokens: stopwords dropped, plain alphabetic words stemmed, the rest kept verbatim.
+
+    Decay notation is also split and mapped to words, so 'H→μμ' matches a question about muons:
+    'h→μμ' yields 'h→μμ', 'h', 'μμ' and 'muon'.
+    """
     stem = _stemmer().stemWord
     out: list[str] = []
     for token in TOKEN.findall(normalise_text(text)):
         if token in STOPWORDS:
             continue
         out.append(stem(token) if token.isascii() and token.isalpha() else token)
+        parts = [p for p in token.split("→") if p] if "→" in token else []
+        out.extend(parts)
+        out.extend(SYMBOL_WORDS[p] for p in [token, *parts] if p in SYMBOL_WORDS)
     return out
 
 
@@ -159,7 +176,7 @@ class KeywordIndex:
         if len(self.ids):
             self._retriever.save(str(directory), show_progress=False)  # type: ignore[attr-defined]
         np.save(directory / "ids.npy", self.ids)
-        (directory / "tokenizer.json").write_text(json.dumps({"tokenizer": "heprag-hep-v1"}))
+        (directory / "tokenizer.json").write_text(json.dumps({"tokenizer": "heprag-hep-v2"}))
 
     @classmethod
     def load(cls, directory: Path, mmap: bool = True) -> KeywordIndex:

@@ -48,6 +48,7 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.per_doc_cap = per_doc_cap
         self.weights = weights
+        self.best_cosine: float | None = None  # cosine of the closest passage found by the last search
 
     def search(
         self, query: str, k: int = 10, filters: SearchFilters | None = None, mode: Mode = "hybrid"
@@ -58,6 +59,7 @@ class HybridRetriever:
         query_vec = self.embedder.embed_query(query)
         dense_ids, dense_scores = self.index.vectors.search(query_vec, pool, allowed)
         cosine = {int(i): float(s) for i, s in zip(dense_ids, dense_scores, strict=True)}
+        self.best_cosine = float(dense_scores[0]) if len(dense_scores) else None
         if mode in {"hybrid", "dense"}:
             rankings["dense"] = [int(i) for i in dense_ids]
         if mode in {"hybrid", "bm25"}:
