@@ -237,7 +237,7 @@ class Change:
 def compare(a: Summary, b: Summary, tolerance: float = 0.005) -> list[Change]:
     """Metric by metric, B against A; a regression is a drop (a rise for latency) beyond `tolerance`.
 
-    Latency tolerance is relative (10 %), since timings are noisy.
+    Latency may grow by 10 % (at least 5 ms / 0.05 s) before it counts, since timings are noisy.
     """
     changes = []
     for group in dict.fromkeys([*a, *b]):
@@ -248,7 +248,8 @@ def compare(a: Summary, b: Summary, tolerance: float = 0.005) -> list[Change]:
             worse = False
             if delta is not None and va is not None:
                 if metric.startswith("latency"):
-                    worse = delta > max(0.1 * abs(va), 1e-9)
+                    floor = 5.0 if metric.endswith("_ms") else 0.05  # timer noise: 5 ms / 0.05 s
+                    worse = delta > max(0.1 * abs(va), floor)
                 elif metric.startswith(LOWER_IS_BETTER):
                     worse = delta > tolerance
                 else:
