@@ -78,9 +78,16 @@ class VectorIndex:
             params = faiss.SearchParametersIVF(nprobe=nprobe)
         if allowed is not None:
             params.sel = faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64))
-        scores, ids = self.index.search(  # type: ignore[attr-defined]
-            query.reshape(1, -1).astype(np.float32), min(k, self.ntotal), params=params
-        )
+        # One query is faster on one thread: OpenMP's spin-waiting costs more than it saves
+        # (4.6x on the 2-core CI machine under load, benchmarks/search_scale.py).
+        threads = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(1)
+        try:
+            scores, ids = self.index.search(  # type: ignore[attr-defined]
+                query.reshape(1, -1).astype(np.float32), min(k, self.ntotal), params=params
+            )
+        finally:
+            faiss.omp_set_num_threads(threads)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 
