@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -44,6 +44,7 @@ class StreamedIVF:
         sample = training_sample(meta, self.train_rows or max(10_000, 64 * nlist))
         dim = sample.shape[1]
         quantizer = faiss.IndexFlatIP(dim)
+        index: Any
         if self.kind == "ivf":
             index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
         else:

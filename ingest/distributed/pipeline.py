@@ -95,7 +95,7 @@ class RayIngestor:
         self, paths: Iterable[Path], include: Iterable[str] = (), exclude: Iterable[str] = ()
     ) -> IngestReport:
         report = IngestReport()
-        rows = []
+        rows: list[dict[str, Any]] = []
         for path, parser in discover([Path(p) for p in paths], include, exclude):
             report.files_seen += 1
             if parser is None:
@@ -179,6 +179,10 @@ class RayIngestor:
         chunks = ray.data.read_parquet(str(self.work / "chunks")).materialize()
         gpus = cluster_gpus()
         actors = gpus or self.options.workers or cluster_cpus()
+        # at least one block per actor, else actors idle (a small run is often one Parquet file); this
+        # is materialised too, as the all-to-all repartition needs whole cores that the actors would hold
+        blocks = max(actors, -(-chunks.count() // self.options.embed_batch_rows))
+        chunks = chunks.repartition(blocks).materialize()
         # CPU actors take one core each but leave room for the read/write tasks around them
         actor_cpus = 1.0 if gpus else min(1.0, (cluster_cpus() - IO_CPUS * 2) / actors)
         cache = self.embedder.cache

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from heprag.index.embedder import Embedder
+from heprag.index.embedder import Device, Embedder
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.errors import HepragError
 from heprag.index.types import Chunk, Document
@@ -106,7 +106,7 @@ class EmbedActor:
     def __init__(
         self,
         model: str,
-        device: str,
+        device: Device,
         batch_size: int,
         cache_dir: str | None,
         document_prompt: str = "",
@@ -122,7 +122,7 @@ class EmbedActor:
             device,
             batch_size,
             cache,
-            document_prompt=document_prompt,  # type: ignore[arg-type]
+            document_prompt=document_prompt,
         )
 
     def __call__(self, batch: pa.Table) -> pa.Table:
