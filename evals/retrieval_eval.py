@@ -7,6 +7,7 @@ and text; hits are chunks, and a document's rank is the rank of its best chunk (
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from typing import Literal
 from heprag.app.settings import Settings
 from heprag.evals.datasets import RetrievalDataset
 from heprag.evals.metrics import mean_metrics, per_query
+from heprag.index import keyword as keyword_module
 from heprag.index.embedder import Embedder
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.errors import ConfigError
@@ -108,8 +110,14 @@ def chunk_settings(settings: Settings, chunk_tokens: int | None = None) -> Chunk
 def eval_index_dir(
     dataset: RetrievalDataset, embedder: Embedder, chunking: ChunkSettings, root: Path
 ) -> Path:
-    """`<root>/eval-indexes/<name>-<hash of corpus, model and chunking>`: a re-run reuses it."""
-    key = hashlib.sha256(f"{dataset.fingerprint()}|{embedder.model_id}|{chunking.key()}".encode()).hexdigest()
+    """`<root>/eval-indexes/<name>-<hash>`: a re-run reuses it.
+
+    The hash covers the corpus, the embedding model, the chunking and the BM25 tokenizer's source (BM25
+    is built at publish time, so a tokenizer change must not meet an index built by the old one).
+    """
+    tokenizer = hashlib.sha256(inspect.getsource(keyword_module).encode()).hexdigest()
+    parts = f"{dataset.fingerprint()}|{embedder.model_id}|{chunking.key()}|{tokenizer}"
+    key = hashlib.sha256(parts.encode()).hexdigest()
     return root / "eval-indexes" / f"{dataset.name}-{key[:16]}"
 
 
