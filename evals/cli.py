@@ -68,7 +68,9 @@ def retrieval(
         return
     table = Table(title=f"{run.dataset}: {run.queries} queries, {run.corpus_docs} documents")
     metrics = ["ndcg@10", "mrr@10", "recall@1", "recall@5", "recall@10", "recall@100"]
-    for col in ["retriever", *metrics, "published nDCG@10"]:
+    short = {"ndcg@10": "nDCG@10", "mrr@10": "MRR@10", "recall@1": "R@1", "recall@5": "R@5"}
+    short |= {"recall@10": "R@10", "recall@100": "R@100"}
+    for col in ["retriever", *(short[m] for m in metrics), "published nDCG@10"]:
         table.add_column(col)
     for name, r in run.results.items():
         published = f"{r.baseline.ndcg_at_10:.3f}" if r.baseline else "–"
