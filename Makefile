@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,app,agent,llm
+EXTRAS ?= dev,app,agent,llm,dist
 CORPUS ?= ../shared/corpus/pdfs/higgs
 INDEX ?= $(HOME)/.local/share/heprag/index
 PORT ?= 8501
