@@ -27,7 +27,7 @@ def test_flat_index_finds_exact_neighbour_and_honours_allowed_ids(tmp_path) -> N
 
 def test_index_kind_grows_with_corpus_size() -> None:
     assert choose_kind(5_000) == "flat"
-    assert choose_kind(500_000) == "hnsw"
+    assert choose_kind(500_000) == "ivf"
     assert choose_kind(5_000_000) == "ivfpq"
 
 
