@@ -76,6 +76,15 @@ STOPWORDS = frozenset(
         "where",
         "who",
         "whom",
+        # number words: "two muons" asks about muons, not about the word "two"
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "first",
+        "second",
+        "third",
     ]
 )
 
@@ -94,10 +103,14 @@ def _stemmer():  # type: ignore[no-untyped-def]
     return Stemmer.Stemmer("english")
 
 
+GREEK_LATIN = re.compile(r"(?<=[\u0370-\u03ff])(?=[a-z])|(?<=[a-z]{3})(?=[\u0370-\u03ff])")
+
+
 def normalise_text(text: str) -> str:
     """NFKC, lower case, combining marks (b̄ → b) dropped, minus signs folded to '-', '√s' spaced."""
     text = unicodedata.normalize("NFKC", text).lower()
     text = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
+    text = GREEK_LATIN.sub(" ", text)  # PDF math glued to prose: 'h→μμsignal' -> 'h→μμ signal'
     return text.replace("−", "-").replace("⁻", "-").replace("–", "-").replace("√", " √ ")
 
 

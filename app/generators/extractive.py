@@ -22,8 +22,24 @@ def display_sentence(sentence: str) -> str:
     return PAPER_REFS.sub("", sentence).strip()
 
 
+def _term_weights(question: str, hits: list[Hit]) -> dict[str, float]:
+    """IDF of each question term over the retrieved passages: a term every passage shares ("Higgs" in
+    a Higgs corpus) weighs little, the distinguishing one ("muon") much."""
+    texts = [set(tokenize(h.chunk.text)) for h in hits] or [set()]
+    return {
+        t: float(np.log((len(texts) + 1) / (sum(t in x for x in texts) + 0.5)))
+        for t in set(tokenize(question))
+    }
+
+
+def _covered(weight: dict[str, float], terms: set[str]) -> float:
+    total = sum(weight.values())
+    return sum(w for t, w in weight.items() if t in terms) / total if total else 0.0
+
+
 class ExtractiveGenerator(Generator):
-    """Scores every sentence of the top passages by embedding similarity and query-term coverage.
+    """Scores every sentence of the top passages by embedding similarity and by how much of the
+    question's distinguishing terms the sentence and its passage cover.
 
     Deterministic, offline, and its sentences are verbatim passage text, so every number is grounded.
     """
@@ -48,15 +64,15 @@ class ExtractiveGenerator(Generator):
                     candidates.append((sentence, n))
         if not candidates:
             return []
-        query_terms = set(tokenize(question))
         query_vec = self.embedder.embed_query(question)
         vectors = self.embedder.embed_documents([s for s, _ in candidates])
         cosine = vectors @ query_vec
-        coverage = np.array(
-            [len(query_terms & set(tokenize(s))) / max(len(query_terms), 1) for s, _ in candidates]
-        )
-        rank_prior = np.array([1.0 / (1 + 0.1 * (n - 1)) for _, n in candidates])
-        scores = (0.55 * cosine + 0.45 * coverage) * rank_prior
+        weight = _term_weights(question, hits)
+        chunk_terms = [set(tokenize(h.chunk.text)) for h in hits[: self.passages]]
+        coverage = np.array([_covered(weight, set(tokenize(s))) for s, _ in candidates])
+        context = np.array([_covered(weight, chunk_terms[n - 1]) for _, n in candidates])
+        rank_prior = np.array([1.0 / (1 + 0.05 * (n - 1)) for _, n in candidates])
+        scores = (0.5 * cosine + 0.3 * coverage + 0.2 * context) * rank_prior
         order = np.argsort(-scores)
         best = scores[order[0]]
         chosen = [candidates[i] for i in order[: self.max_sentences] if scores[i] >= 0.75 * best]
