@@ -17,9 +17,10 @@ _UNC = rf"(?:±\s*{NUM}|\+\s*{NUM}\s*-\s*{NUM})(?:\s*\((?:stat|syst?|exp|th|theo
 _LIST = rf"{NUM}(?:\s*(?:,\s*and|,|and)\s*{NUM})*"
 SIGNIFICANCE = re.compile(rf"(?<![\w.])({NUM})\s*(?:σ|sigma\b|standard deviations?\b|s\.d\.)")
 WITH_UNC = re.compile(rf"(?<![\w.])({NUM}(?:\s*{_UNC})+)(?:\s*(fb|pb|gev|tev)(?![\w-]))?")
-LIMIT = re.compile(rf"(?<![\w.])({NUM})\s*(times|fb|pb)\b(?!-)")
+_NOT_UNC = r"(?<![\w.±-])(?<!±\s)"  # a number, not the uncertainty of the one before it ("20.3 ± 0.6 fb-1")
+LIMIT = re.compile(rf"{_NOT_UNC}({NUM})\s*(times|fb|pb)\b(?!-)")
 SQRT_S = re.compile(rf"(?:√\s*s|sqrt\s*\(?s\)?|\bs)\s*=\s*({_LIST})\s*tev\b")
-LUMI = re.compile(rf"(?<![\w.])({_LIST})\s*(fb-1|pb-1)")
+LUMI = re.compile(rf"{_NOT_UNC}({_LIST})\s*(fb-1|pb-1)")
 MASS = re.compile(rf"(?:mass(?:es)?\s+(?:of\s+)?|m_?h\s*=\s*)({NUM}(?:\s*{_UNC})*)\s*gev\b")
 _SPLIT = re.compile(r"^(?P<num>(?:[\d.,±+\-\s]|and)+?)\s*(?P<unit>(?!and\b)[^\d\s±+\-.,].*)?$")
 _UNITS = {"gev": "GeV", "tev": "TeV", "fb": "fb", "pb": "pb", "fb-1": "fb⁻¹", "pb-1": "pb⁻¹", "times": "× SM"}
