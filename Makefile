@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 run: install
 	$(BIN)/heprag --index $(INDEX) ingest $(CORPUS)
-	$(BIN)/heprag --index $(INDEX) chat --port $(PORT)
+	$(BIN)/heprag --index $(INDEX) chat --headless --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .
