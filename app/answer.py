@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from heprag.index.types import Chunk, Hit
@@ -48,6 +50,21 @@ def chunk_url(chunk: Chunk, links: dict[str, str]) -> str | None:
     if "pdf" in links and chunk.page_start:
         return f"{links['pdf']}#page={chunk.page_start}"
     return links.get("abs") or links.get("inspire") or links.get("url")
+
+
+def passage_fields(chunk: Chunk, links: dict[str, str]) -> dict[str, Any]:
+    """Where a passage sits and how to open it: the fields every surface (MCP, llama-index) shows."""
+    return {
+        "chunk_id": chunk.chunk_id,
+        "doc_id": chunk.doc_id,
+        "label": chunk.label,
+        "ordinal": chunk.ordinal,
+        "page": chunk.page_start,
+        "page_end": chunk.page_end,
+        "section": " / ".join(chunk.section),
+        "url": chunk_url(chunk, links),
+        "links": links,
+    }
 
 
 def make_citation(n: int, hit: Hit, links: dict[str, str], quote: str = "") -> Citation:

@@ -21,7 +21,7 @@ from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
-from heprag.app.answer import chunk_url
+from heprag.app.answer import passage_fields
 from heprag.app.library import Library
 from heprag.index.filters import SearchFilters
 from heprag.index.retrieval import Mode
@@ -61,15 +61,7 @@ def to_node(hit: Hit, links: dict[str, str]) -> NodeWithScore:
     """A heprag `Hit` as a llama-index node with the citation in its metadata."""
     chunk = hit.chunk
     metadata: dict[str, Any] = {
-        "chunk_id": chunk.chunk_id,
-        "doc_id": chunk.doc_id,
-        "label": chunk.label,
-        "ordinal": chunk.ordinal,
-        "page": chunk.page_start,
-        "page_end": chunk.page_end,
-        "section": " / ".join(chunk.section),
-        "url": chunk_url(chunk, links),
-        "links": links,
+        **passage_fields(chunk, links),
         "score": hit.score,
         "similarity": hit.dense_score,
         "retrievers": hit.retrievers,

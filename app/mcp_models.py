@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from heprag.app.answer import chunk_url
+from heprag.app.answer import passage_fields
 from heprag.app.bibtex import bibtex
 from heprag.index.types import Chunk, Document, Hit
 
@@ -92,25 +92,11 @@ class IndexInfo(BaseModel):
     generation: str
 
 
-def _passage_fields(chunk: Chunk, links: dict[str, str]) -> dict[str, Any]:
-    return {
-        "chunk_id": chunk.chunk_id,
-        "doc_id": chunk.doc_id,
-        "label": chunk.label,
-        "ordinal": chunk.ordinal,
-        "page": chunk.page_start,
-        "page_end": chunk.page_end,
-        "section": " / ".join(chunk.section),
-        "url": chunk_url(chunk, links),
-        "links": links,
-    }
-
-
 def search_passage(hit: Hit, links: dict[str, str]) -> SearchPassage:
     text = hit.chunk.text
     snippet = text if len(text) <= SNIPPET_CHARS else text[: SNIPPET_CHARS - 1].rstrip() + "…"
     return SearchPassage(
-        **_passage_fields(hit.chunk, links),
+        **passage_fields(hit.chunk, links),
         rank=hit.rank,
         score=round(hit.score, 6),
         similarity=None if hit.dense_score is None else round(hit.dense_score, 6),
@@ -119,7 +105,7 @@ def search_passage(hit: Hit, links: dict[str, str]) -> SearchPassage:
 
 
 def passage_text(chunk: Chunk, links: dict[str, str]) -> PassageText:
-    return PassageText(**_passage_fields(chunk, links), text=chunk.text)
+    return PassageText(**passage_fields(chunk, links), text=chunk.text)
 
 
 def document_info(doc: Document, chunks: list[Chunk]) -> DocumentInfo:
