@@ -7,13 +7,14 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from heprag.app.answer import Answer
+from heprag.app.generators import AUDIENCES, Audience
 from heprag.app.library import Library
 from heprag.app.settings import Settings, load_settings
 from heprag.index.errors import HepragError
@@ -173,13 +174,19 @@ def ask(
     backend: Annotated[
         str | None, typer.Option(help="extractive, openai or llamacpp (default: setting answer.backend)")
     ] = None,
+    audience: Annotated[
+        str, typer.Option(help="researcher, or newcomer: acronyms and jargon explained on first use, cited")
+    ] = "researcher",
 ) -> None:
     """Answer a question from the index, every sentence cited [n]."""
     library = _library()
     if backend is not None and backend not in {"extractive", "openai", "llamacpp"}:
         raise typer.BadParameter("backend must be extractive, openai or llamacpp")
+    if audience not in AUDIENCES:
+        raise typer.BadParameter("audience must be researcher or newcomer")
+    who = cast(Audience, audience)
     if question is not None:
-        answer = library.ask(question, backend=backend)
+        answer = library.ask(question, backend=backend, audience=who)
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False))
         else:
@@ -189,7 +196,7 @@ def ask(
     for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: console.input("[bold]? [/bold]"), ""):
         if not line.strip():
             break
-        print_answer(library.ask(line.strip(), backend=backend))
+        print_answer(library.ask(line.strip(), backend=backend, audience=who))
         console.print()
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from heprag.app.answer import Answer
 from heprag.app.events import AnswerEvent, FinalEvent, RetrievalEvent, TokenEvent
-from heprag.app.generators import Generator, make_generator
+from heprag.app.generators import Audience, Generator, make_generator
+from heprag.app.glossary import with_definitions
 from heprag.app.refusal import refusal, weak_retrieval
 from heprag.app.settings import Settings, load_settings
 from heprag.app.validate import validate
@@ -91,15 +92,27 @@ class Library:
                 self._generators[name] = make_generator(self.settings, self.embedder, name)
             return self._generators[name]
 
-    def ask(self, question: str, filters: SearchFilters | None = None, backend: str | None = None) -> Answer:
-        """A cited, validated answer; refuses (and lists the closest passages) when retrieval is weak."""
-        events = list(self.stream(question, filters, backend))
+    def ask(
+        self,
+        question: str,
+        filters: SearchFilters | None = None,
+        backend: str | None = None,
+        audience: Audience = "researcher",
+    ) -> Answer:
+        """A cited, validated answer; refuses (and lists the closest passages) when retrieval is weak.
+
+        `audience="newcomer"` explains the jargon on first use, from the passages that define it."""
+        events = list(self.stream(question, filters, backend, audience))
         final = events[-1]
         assert isinstance(final, FinalEvent)
         return final.answer
 
     def stream(
-        self, question: str, filters: SearchFilters | None = None, backend: str | None = None
+        self,
+        question: str,
+        filters: SearchFilters | None = None,
+        backend: str | None = None,
+        audience: Audience = "researcher",
     ) -> Iterator[AnswerEvent]:
         """Events for a chat: `retrieval` (the hits), `token`s of raw text, `final` (the validated Answer)."""
         t0 = time.perf_counter()
@@ -118,9 +131,12 @@ class Library:
             answer = refusal(question, hits, links, name, weak)
         else:
             t1 = time.perf_counter()
+            if audience == "newcomer":  # add the passages defining the jargon the retrieved ones use
+                hits = with_definitions(hits, self.index)
+                links = self.links(h.chunk.doc_id for h in hits)
             generator = self.generator(name)
             parts: list[str] = []
-            for token in generator.stream(question, hits):
+            for token in generator.stream(question, hits, audience):
                 parts.append(token)
                 yield TokenEvent(text=token)
             t2 = time.perf_counter()

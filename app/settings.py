@@ -70,6 +70,15 @@ class IngestSettings(_Section):
     parse_memory_mb: int = Field(4096, ge=256, description="Address-space cap of the parsing worker")
 
 
+class ArxivSettings(_Section):
+    """Where the chat's "Add documents" fetches arXiv papers: arXiv itself, a mirror or a test server."""
+
+    api_url: str = Field("https://export.arxiv.org/api/query", description="arXiv API query endpoint")
+    pdf_base_url: str = Field("https://arxiv.org/pdf", description="PDFs are fetched from <this>/<id>")
+    source_base_url: str = Field("https://arxiv.org/e-print", description="LaTeX e-prints: <this>/<id>")
+    delay_seconds: float = Field(3.0, ge=0, description="Pause between requests (arXiv asks for 3 s)")
+
+
 class RetrievalSettings(_Section):
     k: int = Field(8, ge=1, le=100, description="Passages retrieved per question")
     candidates: int = Field(50, ge=1, description="Candidates per retriever before fusion")
@@ -162,6 +171,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    arxiv: ArxivSettings = Field(default_factory=ArxivSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)

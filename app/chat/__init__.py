@@ -10,10 +10,10 @@ from heprag.app.chat.engine import ChatEngine, ChatEvent, no_index_message, user
 from heprag.app.chat.export import bibtex_for, conversation_markdown
 from heprag.app.chat.feedback import FeedbackStore
 from heprag.app.chat.followups import suggest_followups
-from heprag.app.chat.glossary import GlossaryEntry, build_glossary, search_glossary, terms_in
 from heprag.app.chat.reading import ReadingItem, corpus_citation_counts, reading_list
 from heprag.app.chat.render import answer_markdown, escape_markdown, highlighted_passage
 from heprag.app.chat.sources import SourceView, source_view
+from heprag.app.glossary import GlossaryEntry, build_glossary, search_glossary, terms_in
 
 __all__ = [
     "ChatEngine", "ChatEvent", "FeedbackStore", "GlossaryEntry", "ReadingItem", "SourceView",

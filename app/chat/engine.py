@@ -3,14 +3,15 @@ backend fails, and turns errors into sentences a user can act on."""
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from heprag.app.answer import Answer
+from heprag.app.events import FinalEvent, RetrievalEvent, TokenEvent
+from heprag.app.generators import Audience
 from heprag.app.library import Library
 from heprag.index.errors import (
     ConfigError,
@@ -60,57 +61,44 @@ def user_message(exc: BaseException, index_dir: Path) -> str:
     return f"Unexpected {type(exc).__name__}: {exc}. The details are in the server log."
 
 
-def _event_parts(event: Any) -> tuple[str, Any]:
-    """(kind, payload) of a Library.stream event: pydantic events with `type`, dicts or (kind, value)."""
-    if isinstance(event, tuple):
-        return str(event[0]), event[1]
-    get = event.get if isinstance(event, dict) else lambda name, default=None: getattr(event, name, default)
-    kind = str(get("type") or get("kind") or get("event") or "")
-    payload = {"retrieval": get("hits"), "token": get("text"), "final": get("answer")}.get(kind)
-    return kind, payload
-
-
 class ChatEngine:
     """Answers questions for the chat page; one per `Library` (the page keeps both per session)."""
 
     def __init__(self, library: Library) -> None:
         self.library = library
-        self._accepts_backend = "backend" in inspect.signature(library.ask).parameters
 
     @property
     def configured_backend(self) -> str:
         return self.library.settings.answer.backend
 
-    def _events(self, question: str, filters: SearchFilters | None, backend: str) -> Iterator[ChatEvent]:
-        kwargs: dict[str, Any] = {"backend": backend} if self._accepts_backend else {}
-        if hasattr(self.library, "stream"):
-            for event in self.library.stream(question, filters=filters, **kwargs):
-                kind, payload = _event_parts(event)
-                if kind == "retrieval":
-                    yield ChatEvent("retrieval", hits=list(payload or []))
-                elif kind == "token":
-                    yield ChatEvent("token", text=str(payload or ""))
-                elif kind == "final":
-                    yield ChatEvent("final", answer=payload)
-            return
-        answer = self.library.ask(question, filters=filters, **kwargs)
-        yield ChatEvent("retrieval", hits=answer.hits)
-        for sentence in answer.sentences:
-            yield ChatEvent("token", text=sentence.text + " ")
-        yield ChatEvent("final", answer=answer)
+    def _events(
+        self, question: str, filters: SearchFilters | None, backend: str, audience: Audience
+    ) -> Iterator[ChatEvent]:
+        for event in self.library.stream(question, filters, backend, audience):
+            if isinstance(event, RetrievalEvent):
+                yield ChatEvent("retrieval", hits=event.hits)
+            elif isinstance(event, TokenEvent):
+                yield ChatEvent("token", text=event.text)
+            elif isinstance(event, FinalEvent):
+                yield ChatEvent("final", answer=event.answer)
 
     def respond(
-        self, question: str, filters: SearchFilters | None = None, backend: str | None = None
+        self,
+        question: str,
+        filters: SearchFilters | None = None,
+        backend: str | None = None,
+        audience: Audience = "researcher",
     ) -> Iterator[ChatEvent]:
-        """Events of one reply. An LLM backend that fails (endpoint down, bad model) is replaced by the
-        offline extractive generator, with a notice saying so; index errors propagate."""
+        """Events of one reply, for `audience` (the newcomer toggle). An LLM backend that fails (endpoint
+        down, bad model) is replaced by the offline extractive generator, with a notice saying so; index
+        errors propagate."""
         wanted = backend or self.configured_backend
         try:
-            final = yield from self._until_final(self._events(question, filters, wanted))
+            final = yield from self._until_final(self._events(question, filters, wanted, audience))
         except _FATAL:
             raise
         except Exception as exc:
-            if wanted == "extractive" or not self._accepts_backend:
+            if wanted == "extractive":
                 raise
             log.warning("backend %s failed, falling back to extractive: %s", wanted, exc)
             yield ChatEvent(
@@ -118,7 +106,7 @@ class ChatEngine:
                 text=f"The {wanted} backend is unreachable or failed ({exc}). "
                 "Answered with the offline extractive generator instead.",
             )
-            final = yield from self._until_final(self._events(question, filters, "extractive"))
+            final = yield from self._until_final(self._events(question, filters, "extractive", audience))
             return
         if final is not None and wanted != "extractive" and final.backend == "extractive":
             yield ChatEvent(

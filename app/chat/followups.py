@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from heprag.app.answer import Answer
-from heprag.app.chat.glossary import GlossaryEntry, terms_in
+from heprag.app.glossary import GlossaryEntry, terms_in
 
 _SECTION_NUMBER = re.compile(r"^\s*[\dA-Z]+(?:\.\d+)*\.?\s+")
 

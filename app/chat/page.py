@@ -14,7 +14,6 @@ from heprag.app.chat.engine import ChatEngine, no_index_message, user_message
 from heprag.app.chat.export import bibtex_for, conversation_markdown
 from heprag.app.chat.feedback import FeedbackStore
 from heprag.app.chat.followups import suggest_followups
-from heprag.app.chat.glossary import GlossaryEntry, build_glossary, search_glossary, terms_in
 from heprag.app.chat.panels import (
     Turn,
     glossary_line,
@@ -33,6 +32,8 @@ from heprag.app.chat.upload import (
     report_summary,
     save_uploads,
 )
+from heprag.app.generators import Audience
+from heprag.app.glossary import GlossaryEntry, build_glossary, search_glossary, terms_in
 from heprag.app.library import Library
 from heprag.app.settings import load_settings
 from heprag.index.errors import HepragError
@@ -107,7 +108,7 @@ def _add_documents(choices: SidebarChoices, library: Library) -> None:
 
 
 def _reply(
-    engine: ChatEngine, question: str, filters: SearchFilters, backend: str
+    engine: ChatEngine, question: str, filters: SearchFilters, backend: str, audience: Audience
 ) -> tuple[Answer, list[str]]:
     """Stream one reply into the current container; returns the final Answer and the notices."""
     notices: list[str] = []
@@ -115,7 +116,7 @@ def _reply(
     placeholder = st.empty()
 
     def tokens() -> Iterator[str]:
-        for event in engine.respond(question, filters, backend):
+        for event in engine.respond(question, filters, backend, audience):
             if event.kind == "token":
                 yield escape_markdown(event.text)
             elif event.kind == "notice":
@@ -218,7 +219,8 @@ def main() -> None:
                 st.text(question)
             with st.chat_message("assistant"):
                 try:
-                    answer, notices = _reply(engine, question, choices.filters, choices.backend)
+                    audience: Audience = "newcomer" if choices.newcomer else "researcher"
+                    answer, notices = _reply(engine, question, choices.filters, choices.backend, audience)
                 except HepragError as exc:
                     st.error(user_message(exc, index_dir))
                 else:

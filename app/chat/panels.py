@@ -13,10 +13,10 @@ import streamlit as st
 
 from heprag.app.answer import Answer, Citation
 from heprag.app.chat.feedback import FeedbackStore
-from heprag.app.chat.glossary import GlossaryEntry
 from heprag.app.chat.reading import ReadingItem
 from heprag.app.chat.render import answer_markdown, escape_markdown, flagged_count, highlighted_passage
 from heprag.app.chat.sources import source_view
+from heprag.app.glossary import GlossaryEntry
 from heprag.index.types import Chunk, Document
 
 

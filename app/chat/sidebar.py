@@ -43,7 +43,10 @@ def render_sidebar(
     with st.sidebar:
         st.header("heprag")
         newcomer = st.toggle(
-            "Newcomer mode", key="newcomer", help="Glossary terms, reading list and follow-ups"
+            "Newcomer mode",
+            key="newcomer",
+            help="Answers that explain acronyms and jargon on first use (still cited), with the glossary "
+            "terms, a reading list and follow-ups",
         )
         if info is not None:
             counts = info["counts"]

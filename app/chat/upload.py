@@ -63,8 +63,8 @@ def ingest_files(library: Library, paths: list[Path], progress: Progress | None 
 def fetch_and_ingest(
     library: Library, ids: list[str], folder: Path, progress: Progress | None = None
 ) -> IngestReport:
-    """Fetch arXiv papers (with their PDFs) and index them; raises ArxivUnavailableError when the
-    arXiv client is not part of this installation."""
+    """Fetch arXiv papers (with their PDFs) from the configured arXiv (settings `arxiv.*`) and index
+    them; raises ArxivUnavailableError when the arXiv client is not part of this installation."""
     try:
         from heprag.ingest.sources.arxiv_client import fetch_arxiv
     except ImportError as exc:
@@ -73,7 +73,19 @@ def fetch_and_ingest(
         ) from exc
     if progress:
         progress(0.05, f"Fetching {len(ids)} paper(s) from arXiv")
-    docs = list(fetch_arxiv(ids=ids, full_text="pdf", download_dir=folder, max_results=len(ids)))
+    a = library.settings.arxiv
+    docs = list(
+        fetch_arxiv(
+            ids=ids,
+            full_text="pdf",
+            download_dir=folder,
+            max_results=len(ids),
+            api_url=a.api_url,
+            pdf_base_url=a.pdf_base_url,
+            source_base_url=a.source_base_url,
+            delay_seconds=a.delay_seconds,
+        )
+    )
     if progress:
         progress(0.5, f"Indexing {len(docs)} paper(s)")
     report = library.ingestor(show_progress=False).ingest_documents(docs)

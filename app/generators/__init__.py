@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from heprag.app.generators.base import GenerationError, Generator
+from heprag.app.generators.base import AUDIENCES, Audience, GenerationError, Generator
 from heprag.app.generators.factory import BACKENDS, make_generator
-from heprag.app.generators.prompt import PROMPT_VERSION, build_messages
+from heprag.app.generators.prompt import PROMPT_VERSION, PROMPT_VERSIONS, build_messages
 
-__all__ = ["BACKENDS", "PROMPT_VERSION", "GenerationError", "Generator", "build_messages", "make_generator"]
+__all__ = [
+    "AUDIENCES", "BACKENDS", "PROMPT_VERSION", "PROMPT_VERSIONS", "Audience", "GenerationError", "Generator",
+    "build_messages", "make_generator",
+]  # fmt: skip

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from typing import Literal
 
 from heprag.index.errors import HepragError
 from heprag.index.types import Hit
+
+Audience = Literal["researcher", "newcomer"]
+AUDIENCES: tuple[Audience, ...] = ("researcher", "newcomer")
 
 
 class GenerationError(HepragError):
@@ -14,14 +18,19 @@ class GenerationError(HepragError):
 
 
 class Generator(ABC):
-    """Writes an answer with [n] markers, n being the 1-based position of a passage in `passages`."""
+    """Writes an answer with [n] markers, n being the 1-based position of a passage in `passages`.
+
+    `audience="newcomer"` asks for an answer a first-year graduate student can follow: jargon explained
+    on first use, and still cited. The passages then end with those added only because they define the
+    jargon of the others (`Hit.retrievers == ["glossary"]`, see `heprag.app.glossary.with_definitions`).
+    """
 
     name: str = ""
 
     @abstractmethod
-    def generate(self, question: str, passages: list[Hit]) -> str:
+    def generate(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> str:
         """The whole answer text, every sentence followed by its [n] markers."""
 
-    def stream(self, question: str, passages: list[Hit]) -> Iterator[str]:
+    def stream(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> Iterator[str]:
         """The answer as text fragments (tokens); the default yields `generate` in one piece."""
-        yield self.generate(question, passages)
+        yield self.generate(question, passages, audience)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from heprag.app.generators.base import GenerationError, Generator
+from heprag.app.generators.base import Audience, GenerationError, Generator
 from heprag.app.generators.prompt import build_messages
 from heprag.app.settings import LLMSettings
 from heprag.index.types import Hit
@@ -56,19 +56,21 @@ class LlamaCppGenerator(Generator):
             )
         return Llama(model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=os.cpu_count() or 2, verbose=False)
 
-    def _complete(self, question: str, passages: list[Hit], stream: bool) -> Any:
+    def _complete(self, question: str, passages: list[Hit], stream: bool, audience: Audience) -> Any:
         return self.model.create_chat_completion(
-            messages=build_messages(question, passages, self.max_sentences),
+            messages=build_messages(question, passages, self.max_sentences, audience),
             temperature=self.llm.temperature,
             max_tokens=self.llm.max_tokens,
             stream=stream,
         )
 
-    def generate(self, question: str, passages: list[Hit]) -> str:
-        return str(self._complete(question, passages, stream=False)["choices"][0]["message"]["content"] or "")
+    def generate(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> str:
+        return str(
+            self._complete(question, passages, False, audience)["choices"][0]["message"]["content"] or ""
+        )
 
-    def stream(self, question: str, passages: list[Hit]) -> Iterator[str]:
-        for chunk in self._complete(question, passages, stream=True):
+    def stream(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> Iterator[str]:
+        for chunk in self._complete(question, passages, True, audience):
             text = chunk["choices"][0]["delta"].get("content") if chunk["choices"] else None
             if text:
                 yield text

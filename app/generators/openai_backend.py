@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from heprag.app.generators.base import GenerationError, Generator
+from heprag.app.generators.base import Audience, GenerationError, Generator
 from heprag.app.generators.prompt import build_messages
 from heprag.app.settings import LLMSettings
 from heprag.index.types import Hit
@@ -36,13 +36,13 @@ class OpenAIGenerator(Generator):
         key = llm.api_key.get_secret_value() or os.environ.get("OPENAI_API_KEY") or "unused"
         return OpenAI(base_url=llm.base_url, api_key=key, timeout=llm.timeout_s, max_retries=llm.max_retries)
 
-    def _create(self, question: str, passages: list[Hit], stream: bool) -> Any:
+    def _create(self, question: str, passages: list[Hit], stream: bool, audience: Audience) -> Any:
         import openai
 
         try:
             return self.client.chat.completions.create(
                 model=self.llm.model,
-                messages=build_messages(question, passages, self.max_sentences),
+                messages=build_messages(question, passages, self.max_sentences, audience),
                 temperature=self.llm.temperature,
                 max_tokens=self.llm.max_tokens,
                 stream=stream,
@@ -58,15 +58,15 @@ class OpenAIGenerator(Generator):
                 f"{self.llm.model!r}: {exc.message}; check llm.model and llm.api_key (HEPRAG_LLM__API_KEY)"
             ) from exc
 
-    def generate(self, question: str, passages: list[Hit]) -> str:
-        response = self._create(question, passages, stream=False)
+    def generate(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> str:
+        response = self._create(question, passages, False, audience)
         return response.choices[0].message.content or "" if response.choices else ""
 
-    def stream(self, question: str, passages: list[Hit]) -> Iterator[str]:
+    def stream(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> Iterator[str]:
         import openai
 
         try:
-            for chunk in self._create(question, passages, stream=True):
+            for chunk in self._create(question, passages, True, audience):
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         except openai.APIError as exc:  # the connection dropped or the server sent an error mid-stream

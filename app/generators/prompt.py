@@ -1,4 +1,4 @@
-"""The versioned answer prompt: numbered passages presented as quoted data, [n] after every sentence."""
+"""The versioned answer prompts (one per audience): numbered passages as quoted data, [n] per sentence."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from functools import cache
 from importlib.resources import files
 
 from heprag.app.answer import REFUSAL_PHRASE
+from heprag.app.generators.base import Audience
 from heprag.index.types import Hit
 
-PROMPT_VERSION = "answer_v1"
+PROMPT_VERSIONS: dict[Audience, str] = {"researcher": "answer_v1", "newcomer": "answer_newcomer_v1"}
+PROMPT_VERSION = PROMPT_VERSIONS["researcher"]
 _TAG = re.compile(r"<\s*/?\s*passages?\b", re.IGNORECASE)
 
 
@@ -28,9 +30,11 @@ def quote_passage(n: int, hit: Hit) -> str:
     return f'<passage n="{n}" source="{label}">\n{body}\n</passage>'
 
 
-def build_messages(question: str, passages: list[Hit], max_sentences: int = 4) -> list[dict[str, str]]:
-    """Chat messages (system + user) for an OpenAI-compatible chat model."""
-    system, user = template()
+def build_messages(
+    question: str, passages: list[Hit], max_sentences: int = 4, audience: Audience = "researcher"
+) -> list[dict[str, str]]:
+    """Chat messages (system + user) for an OpenAI-compatible chat model, in the prompt for `audience`."""
+    system, user = template(PROMPT_VERSIONS[audience])
     system = system.replace("{refusal_phrase}", REFUSAL_PHRASE).replace("{max_sentences}", str(max_sentences))
     quoted = "\n\n".join(quote_passage(n, hit) for n, hit in enumerate(passages, start=1))
     values = {"passages": quoted or "(no passages)", "question": question.strip()}

@@ -1,8 +1,10 @@
 """The chat page driven by streamlit.testing's AppTest on a real index: ask, filter, expand a citation,
-refusal, LLM endpoint down, no index, newcomer mode, follow-ups, feedback and upload."""
+refusal, LLM endpoint down, no index, newcomer mode (answers and extras), follow-ups, feedback, upload and
+arXiv ids fetched from a local arXiv server."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import socket
@@ -13,8 +15,13 @@ import pytest
 pytest.importorskip("streamlit", reason="the chat needs the app extra: pip install 'heprag[app]'")
 from streamlit.testing.v1 import AppTest
 
+from heprag.ingest.sources.pdf import parse_pdf
+from tests.conftest import require_corpus
+from tests.ingest.servers import ArxivApi, ArxivPaper, LocalServer
+
 SCRIPT = Path(__file__).resolve().parents[2] / "app" / "chat" / "streamlit_app.py"
 QUESTION = "What significance did ATLAS observe for the Higgs boson decay to two muons?"
+VBF_QUESTION = "How was the H to bb signal extracted in the VBF category?"
 TIMEOUT = 300
 
 
@@ -156,3 +163,54 @@ def test_uploaded_pdf_is_indexed_and_answerable_without_restart(index_copy, monk
     _ask(at, "What drift velocity was measured in the forward muon chambers?")
     answer = next(m.value for m in at.markdown if "\\[1\\]" in m.value)
     assert "54\\.3 micrometres per nanosecond" in answer
+
+
+def test_newcomer_toggle_makes_answers_explain_their_jargon_still_cited(small_index, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    at = _ask(_app(small_index, monkeypatch), VBF_QUESTION)
+    at.toggle(key="newcomer").set_value(True).run()
+    at = _ask(at, VBF_QUESTION)
+    researcher, newcomer = (turn.answer for turn in at.session_state["turns"])
+    assert "VBF" in researcher.answer and " is short for " not in researcher.answer
+    assert "VBF is short for vector-boson fusion" in newcomer.answer
+    assert newcomer.answer.index("VBF is short for") < newcomer.answer.index("VBF categories")
+    assert all(s.citations and not s.flags for s in newcomer.sentences)
+    shown = [m.value for m in at.chat_message[3].markdown]  # the second assistant reply
+    assert any("VBF is short for vector\\-boson fusion\\. \\[" in v for v in shown), shown
+    definition = next(s for s in newcomer.sentences if s.text.startswith("VBF is short for"))
+    cited = next(c for c in newcomer.citations if c.n == definition.citations[0])
+    assert cited.doc_id == "arXiv:2007.07830v2" and any(
+        e.label.startswith(f"[{cited.n}] ATLAS 2007.07830v2") for e in at.chat_message[3].expander
+    )
+
+
+def test_arxiv_id_typed_in_the_sidebar_is_fetched_indexed_and_answerable_without_restart(
+    index_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pdf = require_corpus("pdfs", "higgs", "1207.7214v2.pdf")  # not in the index yet
+    parsed = next(parse_pdf(pdf))
+    abstract = next(b.text for b in parsed.blocks if b.section == ["Abstract"])
+    api = ArxivApi()
+    published = dt.datetime(2012, 7, 31, tzinfo=dt.UTC)
+    api.add(
+        ArxivPaper(
+            "1207.7214", parsed.title, ["ATLAS Collaboration"], abstract, ["hep-ex"], published, 2, pdf
+        )
+    )
+    with LocalServer(api) as server:
+        monkeypatch.setenv("HEPRAG_ARXIV__API_URL", f"{server.url}/api/query")
+        monkeypatch.setenv("HEPRAG_ARXIV__PDF_BASE_URL", f"{server.url}/pdf")
+        monkeypatch.setenv("HEPRAG_ARXIV__DELAY_SECONDS", "0")
+        at = _app(index_copy, monkeypatch)
+        assert "3 documents" in at.sidebar.caption[0].value
+        at.text_input(key="arxiv_ids").set_value("arXiv:1207.7214").run()
+        at.button(key="fetch_arxiv").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("1 added" in s.value for s in at.sidebar.success), [e.value for e in at.sidebar.error]
+    assert server.paths("/api/query") and server.paths("/pdf/") == ["/pdf/1207.7214v2"]
+    assert (index_copy / "uploads" / "arxiv" / "pdf" / "1207.7214v2.pdf").read_bytes() == pdf.read_bytes()
+    assert "4 documents" in at.sidebar.caption[0].value  # the same session sees the new generation
+    _ask(at, "What significance did ATLAS observe for the new particle with a mass near 126 GeV in 2012?")
+    answer = at.session_state["turns"][-1].answer
+    new = [c for c in answer.citations if c.doc_id == "arXiv:1207.7214v2"]
+    assert new and any(s.startswith(f"[{new[0].n}] ATLAS 1207.7214v2") for s in _sources(at)), _sources(at)
+    assert any("126.0 ± 0.4" in s.text and new[0].n in s.citations for s in answer.sentences), answer.answer

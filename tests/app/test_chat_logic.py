@@ -14,11 +14,11 @@ from heprag.app.chat.command import streamlit_command
 from heprag.app.chat.export import bibtex_for, conversation_markdown
 from heprag.app.chat.feedback import FeedbackStore
 from heprag.app.chat.followups import suggest_followups
-from heprag.app.chat.glossary import build_glossary, long_form, search_glossary, terms_in
 from heprag.app.chat.reading import corpus_citation_counts, reading_list
 from heprag.app.chat.render import answer_markdown, escape_markdown, highlighted_passage
 from heprag.app.chat.sources import source_view
 from heprag.app.chat.upload import parse_arxiv_ids, safe_name, save_uploads
+from heprag.app.glossary import build_glossary, long_form, search_glossary, terms_in
 from heprag.index.types import Document
 
 QUESTION = "What significance did ATLAS observe for the Higgs boson decay to two muons?"

@@ -3,6 +3,9 @@
 Acronyms follow Schwartz & Hearst (2003): for "Large Hadron Collider (LHC)" the long form is the shortest
 run of preceding words whose characters contain the acronym's letters in order, the first one starting a
 word. Every entry keeps the passage it came from, so the glossary is cited like an answer.
+
+Shared by the chat (glossary tab, terms of an answer, follow-ups) and the newcomer answers, which add the
+passages defining the jargon of the retrieved ones (`defining_chunks`).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from heprag.index.types import Chunk
+from heprag.index.store import CorpusIndex
+from heprag.index.types import Chunk, Hit
 from heprag.ingest.sentences import sentences
 
 _ACRONYM = re.compile(r"\(\s*([A-Za-z][A-Za-z0-9\-]{0,9}[A-Za-z0-9]|[A-Z])\s*\)")
@@ -21,6 +25,10 @@ _DEFINED = re.compile(
 )
 _HYPHEN_BREAK = re.compile(r"(\w)- ([a-z])")
 _STOP_TERMS = {"it", "this", "which", "that", "these", "they", "and", "the"}
+# A word that may be an acronym: two or more capitals ("VBF", "LAr", "PDFs"), a letter first.
+_ACRONYM_WORD = re.compile(r"(?<![\w\-])([A-Za-z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*)(?![\w\-])")
+GLOSSARY = "glossary"  # the `Hit.retrievers` mark of a passage added for its definitions
+CORPUS_LOOKUPS = 12  # keyword searches per question for acronyms the retrieved papers never define
 
 
 @dataclass
@@ -141,3 +149,77 @@ def terms_in(text: str, glossary: list[GlossaryEntry]) -> list[GlossaryEntry]:
 
 def _has_word(needle: str, haystack: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
+
+
+def mentions(entry: GlossaryEntry, text: str) -> bool:
+    """`text` uses the term itself: an acronym as a whole word (case-sensitive, plural allowed), or a
+    defined term (case-insensitive). A long form alone does not count: it needs no explanation."""
+    if entry.kind == "acronym":
+        return re.search(rf"(?<!\w){re.escape(entry.term)}s?(?!\w)", text) is not None
+    return _has_word(entry.term.lower(), text.lower())
+
+
+def expands(entry: GlossaryEntry, text: str) -> bool:
+    """`text` already says what the term means (its long form or its definition)."""
+    return _has_word(entry.definition.lower(), _clean(text).lower())
+
+
+def acronym_words(text: str) -> list[str]:
+    """Words of `text` that look like acronyms (two capitals or more; not GeV, TeV), in order of first use."""
+    words = dict.fromkeys(m.group(1) for m in _ACRONYM_WORD.finditer(text))
+    return [w for w in words if len(w) <= 10 and sum(c.isupper() for c in w) >= 2 and not w.endswith("eV")]
+
+
+def _corpus_definition(term: str, index: CorpusIndex) -> GlossaryEntry | None:
+    """Where the corpus defines the acronym `term`: the passages that use it most, read in turn."""
+    ids, _ = index.keywords.search(term, 20)
+    chunks = index.meta.chunks_by_ids(int(i) for i in ids)
+    for i in ids:
+        chunk = chunks.get(int(i))
+        found = [e for e in entries_from_chunk(chunk) if e.term == term] if chunk else []
+        if found:
+            return found[0]
+    return None
+
+
+def defining_chunks(hits: list[Hit], index: CorpusIndex, limit: int = 6) -> list[Chunk]:
+    """Passages outside `hits` that define the jargon `hits` use without defining it, first-used first.
+
+    A paper's own definition comes first (papers define their acronyms at first use, and the same letters
+    can mean different things in two papers); an acronym its paper never defines is looked up in the
+    rest of the corpus by keyword.
+    """
+    have = {h.chunk.chunk_id for h in hits}
+    defined = {e.term for h in hits for e in entries_from_chunk(h.chunk)}
+    papers: dict[str, list[GlossaryEntry]] = {}
+    wanted: dict[str, GlossaryEntry] = {}
+    tried: set[str] = set()
+    for hit in hits:
+        doc_id = hit.chunk.doc_id
+        if doc_id not in papers:
+            papers[doc_id] = build_glossary(index.meta.chunks_of(doc_id))
+        own = {e.term: e for e in papers[doc_id]}
+        for entry in papers[doc_id]:
+            if entry.term not in defined and entry.term not in wanted and mentions(entry, hit.chunk.text):
+                wanted[entry.term] = entry
+        for word in acronym_words(hit.chunk.text):
+            if len(tried) >= CORPUS_LOOKUPS or word in defined | wanted.keys() | own.keys() | tried:
+                continue
+            tried.add(word)
+            found = _corpus_definition(word, index)
+            if found is not None:
+                wanted[word] = found
+    out: dict[str, Chunk] = {}
+    for entry in wanted.values():
+        if entry.chunk_id not in have and entry.chunk_id not in out and len(out) < limit:
+            row = index.meta.chunk_by_chunk_id(entry.chunk_id)
+            if row is not None:
+                out[entry.chunk_id] = row[1]
+    return list(out.values())
+
+
+def with_definitions(hits: list[Hit], index: CorpusIndex, limit: int = 6) -> list[Hit]:
+    """`hits` followed by the `defining_chunks` as hits marked `retrievers=["glossary"]` (score 0)."""
+    extra = defining_chunks(hits, index, limit)
+    n = len(hits)
+    return hits + [Hit(chunk=c, score=0.0, rank=n + i, retrievers=[GLOSSARY]) for i, c in enumerate(extra, 1)]
