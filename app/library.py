@@ -24,6 +24,7 @@ from heprag.app.validate import validate
 from heprag.index.embedder import Embedder
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.filters import SearchFilters
+from heprag.index.rerank import CrossEncoderReranker
 from heprag.index.retrieval import HybridRetriever, Mode
 from heprag.index.store import CorpusIndex
 from heprag.index.types import Document, Hit
@@ -72,9 +73,21 @@ class Library:
                     old.close()
             return self._index
 
+    _reranker: CrossEncoderReranker | None = None  # built once, on the first search that needs it
+
     def retriever(self) -> HybridRetriever:
         r = self.settings.retrieval
-        return HybridRetriever(self.index, self.embedder, r.candidates, r.rrf_k, r.per_doc_cap or None)
+        if r.rerank_model:
+            with self._lock:
+                had = self._reranker
+                if had is None or (had.model_name, had.candidates) != (r.rerank_model, r.rerank_candidates):
+                    device = self.settings.embedding.device
+                    self._reranker = CrossEncoderReranker(r.rerank_model, r.rerank_candidates, device)
+        weights = {"dense": r.dense_weight, "bm25": r.bm25_weight}
+        return HybridRetriever(
+            self.index, self.embedder, r.candidates, r.rrf_k, r.per_doc_cap or None, weights,
+            r.diversity, r.mmr_lambda, self._reranker if r.rerank_model else None,
+        )  # fmt: skip
 
     # -- reading -------------------------------------------------------------------------------
     def search(

@@ -85,6 +85,16 @@ class RetrievalSettings(_Section):
     rrf_k: int = Field(60, ge=1)
     per_doc_cap: int = Field(4, ge=0, description="Max hits from one document (0 = no cap)")
     mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the RRF")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the RRF")
+    diversity: Literal["cap", "mmr"] = Field(
+        "cap", description="cap: per_doc_cap only; mmr: maximal marginal relevance over the chunk vectors too"
+    )
+    mmr_lambda: float = Field(0.7, ge=0, le=1, description="MMR: 1 = relevance order, lower = more diverse")
+    rerank_model: str = Field(
+        "", description="Local cross-encoder directory reranking the fused hits ('' = off; none is packaged)"
+    )
+    rerank_candidates: int = Field(30, ge=1, description="Fused hits the cross-encoder re-scores")
 
 
 class AnswerSettings(_Section):
@@ -112,7 +122,6 @@ class LLMSettings(_Section):
 
 
 class EvalSettings(_Section):
-    rerank_model: str = Field("", description="Local cross-encoder path for the `rerank` eval retriever")
     reports_dir: Path = Field(Path("eval-runs"), description="Where `heprag eval` writes timestamped reports")
     judge: Literal["lexical", "llm"] = Field("lexical", description="Support judge for answer evals")
     judge_model: str = Field("", description="Model name for the llm judge (default: llm.model)")

@@ -6,6 +6,7 @@ and text; hits are chunks, and a document's rank is the rank of its best chunk (
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 import logging
@@ -22,6 +23,7 @@ from heprag.index import keyword as keyword_module
 from heprag.index.embedder import Embedder
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.errors import ConfigError
+from heprag.index.rerank import CrossEncoderReranker
 from heprag.index.retrieval import HybridRetriever, Mode
 from heprag.index.store import CorpusIndex
 from heprag.index.types import Block, Document, Hit
@@ -31,8 +33,8 @@ from heprag.ingest.report import IngestReport
 
 log = logging.getLogger(__name__)
 
-RetrieverName = Literal["bm25", "dense", "hybrid", "rerank"]
-RETRIEVERS: tuple[RetrieverName, ...] = ("bm25", "dense", "hybrid", "rerank")
+RetrieverName = Literal["bm25", "dense", "hybrid", "mmr", "rerank"]
+RETRIEVERS: tuple[RetrieverName, ...] = ("bm25", "dense", "hybrid", "mmr", "rerank")
 
 
 @dataclass(frozen=True)
@@ -143,27 +145,12 @@ def rank_documents(hits: Sequence[Hit], depth: int) -> list[str]:
     return list(dict.fromkeys(h.chunk.doc_id for h in hits))[:depth]
 
 
-class CrossEncoderReranker:
-    """Re-scores the hybrid top chunks with a local sentence-transformers CrossEncoder."""
-
-    def __init__(self, model: str, top: int = 50) -> None:
-        try:
-            from sentence_transformers import CrossEncoder
-
-            self.model = CrossEncoder(model, device="cpu")
-        except Exception as exc:
-            raise ConfigError(
-                f"cannot load cross-encoder {model!r} ({exc}); set eval.rerank_model to a local model path"
-            ) from exc
-        self.top = top
-
-    def rerank(self, query: str, hits: list[Hit]) -> list[Hit]:
-        head, tail = hits[: self.top], hits[self.top :]
-        if not head:
-            return hits
-        scores = self.model.predict([(query, h.chunk.text) for h in head], show_progress_bar=False)
-        order = sorted(range(len(head)), key=lambda i: -float(scores[i]))
-        return [head[i] for i in order] + tail
+def variant(retriever: HybridRetriever, name: str, reranker: CrossEncoderReranker | None) -> HybridRetriever:
+    """The retriever an eval name stands for: `rerank` adds the cross-encoder, `mmr` diversifies by MMR."""
+    out = copy.copy(retriever)
+    out.reranker = reranker if name == "rerank" else None
+    out.diversity = "mmr" if name == "mmr" else "cap"
+    return out
 
 
 def run_retrievers(
@@ -180,14 +167,13 @@ def run_retrievers(
     retriever.candidates = max(retriever.candidates, chunk_k)
     results: dict[str, RetrieverResult] = {}
     for name in names:
+        searcher = variant(retriever, name, reranker)
+        mode: Mode = "bm25" if name == "bm25" else "dense" if name == "dense" else "hybrid"
         run: dict[str, list[str]] = {}
         latency: list[float] = []
         for qid, text in queries.items():
             t0 = time.perf_counter()
-            mode: Mode = "hybrid" if name == "rerank" else name
-            hits = retriever.search(text, k=chunk_k, mode=mode)
-            if name == "rerank" and reranker is not None:
-                hits = reranker.rerank(text, hits)
+            hits = searcher.search(text, k=chunk_k, mode=mode)
             run[qid] = rank_documents(hits, depth)
             latency.append((time.perf_counter() - t0) * 1000)
             if on_query:
@@ -225,19 +211,22 @@ def evaluate_retrieval(
         raise ConfigError(f"dataset {dataset.name!r} has no corpus; pass the index to search with --index")
     index = CorpusIndex.open(index_dir, embedder.model_id)
     names = list(names)
+    r = settings.retrieval
     reranker = None
     if "rerank" in names:
-        model = settings.eval.rerank_model
-        if not model:
+        if not r.rerank_model:
             names.remove("rerank")
             notes.append(
                 "rerank skipped: no cross-encoder is packaged and none is downloaded; "
-                "set eval.rerank_model (HEPRAG_EVAL__RERANK_MODEL) to a local model path"
+                "set retrieval.rerank_model (HEPRAG_RETRIEVAL__RERANK_MODEL) to a local model path"
             )
         else:
-            reranker = CrossEncoderReranker(model)
-    r = settings.retrieval
-    retriever = HybridRetriever(index, embedder, r.candidates, r.rrf_k, per_doc_cap=None)
+            reranker = CrossEncoderReranker(r.rerank_model, r.rerank_candidates, settings.embedding.device)
+            reranker.model  # noqa: B018  (load now: a bad path fails before any search)
+    weights = {"dense": r.dense_weight, "bm25": r.bm25_weight}
+    retriever = HybridRetriever(
+        index, embedder, r.candidates, r.rrf_k, None, weights, mmr_lambda=r.mmr_lambda
+    )
     try:
         results = _run_with_progress(dataset, retriever, names, depth, reranker, show_progress)
     finally:

@@ -1,18 +1,22 @@
-"""Dense, BM25 and hybrid (reciprocal-rank fusion) retrieval over a CorpusIndex."""
+"""Dense, BM25 and hybrid (reciprocal-rank fusion) retrieval over a CorpusIndex, then rerank and diversify."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import numpy as np
 
 from heprag.index.embedder import Embedder
 from heprag.index.filters import SearchFilters
+from heprag.index.mmr import mmr
+from heprag.index.rerank import CrossEncoderReranker
 from heprag.index.store import CorpusIndex
 from heprag.index.types import Hit
 
 Mode = Literal["hybrid", "dense", "bm25"]
+Diversity = Literal["cap", "mmr"]
 
 
 def reciprocal_rank_fusion(
@@ -31,7 +35,8 @@ def reciprocal_rank_fusion(
 
 
 class HybridRetriever:
-    """Embeds the query, searches FAISS and BM25, fuses with RRF and caps hits per document."""
+    """Embeds the query, searches FAISS and BM25, fuses with (weighted) RRF, optionally reranks with a
+    cross-encoder, then diversifies: a per-document cap, or MMR over the chunk vectors (plus the cap)."""
 
     def __init__(
         self,
@@ -41,6 +46,9 @@ class HybridRetriever:
         rrf_k: int = 60,
         per_doc_cap: int | None = 4,
         weights: dict[str, float] | None = None,
+        diversity: Diversity = "cap",
+        mmr_lambda: float = 0.7,
+        reranker: CrossEncoderReranker | None = None,
     ) -> None:
         self.index = index
         self.embedder = embedder
@@ -48,13 +56,16 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.per_doc_cap = per_doc_cap
         self.weights = weights
+        self.diversity = diversity
+        self.mmr_lambda = mmr_lambda
+        self.reranker = reranker
         self.best_cosine: float | None = None  # cosine of the closest passage found by the last search
 
     def search(
         self, query: str, k: int = 10, filters: SearchFilters | None = None, mode: Mode = "hybrid"
     ) -> list[Hit]:
         allowed = None if filters is None or filters.is_empty() else self.index.meta.allowed_ids(filters)
-        pool = max(self.candidates, k)
+        pool = max(self.candidates, k, self.reranker.candidates if self.reranker else 0)
         rankings: dict[str, list[int]] = {}
         query_vec = self.embedder.embed_query(query)
         dense_ids, dense_scores = self.index.vectors.search(query_vec, pool, allowed)
@@ -69,32 +80,65 @@ class HybridRetriever:
         if mode != "hybrid":  # keep the retriever's own scores
             own = cosine if mode == "dense" else None
             fused = [(i, own[i] if own else s, by) for i, s, by in fused]
-        chunks = self.index.meta.chunks_by_ids(i for i, _, _ in fused[: pool * 2])
-        hits: list[Hit] = []
-        per_doc: dict[str, int] = defaultdict(int)
-        for chunk_row, score, found_by in fused:
-            chunk = chunks.get(chunk_row)
-            if chunk is None:
-                continue
-            if self.per_doc_cap and per_doc[chunk.doc_id] >= self.per_doc_cap:
-                continue
-            per_doc[chunk.doc_id] += 1
-            dense = cosine.get(chunk_row)
-            hits.append(
-                Hit(chunk=chunk, score=score, rank=len(hits) + 1, retrievers=found_by, dense_score=dense)
-            )
-            if len(hits) >= k:
-                break
-        self._fill_missing_cosines(hits, query_vec)
+        chunks = self.index.meta.chunks_by_ids(i for i, _, _ in fused)
+        candidates = (
+            Hit(chunk=chunks[row], score=score, rank=0, retrievers=by, dense_score=cosine.get(row))
+            for row, score, by in fused
+            if row in chunks
+        )  # built lazily: the plain cap stops at k
+        vectors: dict[str, np.ndarray] = {}
+        if self.diversity == "cap" and not self.reranker:
+            hits = _capped(candidates, k, self.per_doc_cap)
+        else:
+            hits = list(candidates)
+            scored = len(hits)  # hits whose scores compare with each other (MMR's relevance)
+            if self.reranker:
+                hits = self.reranker.rerank(query, hits)
+                scored = min(scored, self.reranker.candidates)
+            if self.diversity == "mmr":
+                vectors = self.index.meta.vectors_by_chunk_ids([h.chunk.chunk_id for h in hits[:scored]])
+                picked = self._mmr(hits[:scored], vectors, k, len(query_vec))
+                hits = picked + _capped(hits[scored:], k - len(picked), self.per_doc_cap, picked)
+            else:
+                hits = _capped(hits, k, self.per_doc_cap)
+        for rank, hit in enumerate(hits, start=1):
+            hit.rank = rank
+        self._fill_missing_cosines(hits, query_vec, vectors)
         return hits
 
-    def _fill_missing_cosines(self, hits: list[Hit], query_vec: np.ndarray) -> None:
+    def _mmr(self, hits: list[Hit], vectors: dict[str, np.ndarray], k: int, dim: int) -> list[Hit]:
+        zero = np.zeros(dim, dtype=np.float32)
+        unit = np.array([vectors.get(h.chunk.chunk_id, zero) for h in hits]).reshape(len(hits), dim)
+        scores = np.array([h.score for h in hits])
+        docs = [h.chunk.doc_id for h in hits]
+        return [hits[i] for i in mmr(scores, unit, k, self.mmr_lambda, docs, self.per_doc_cap)]
+
+    def _fill_missing_cosines(
+        self, hits: list[Hit], query_vec: np.ndarray, vectors: dict[str, np.ndarray]
+    ) -> None:
         """BM25-only hits get their cosine from the stored vectors (used by refusal decisions)."""
         missing = [h for h in hits if h.dense_score is None]
         if not missing:
             return
-        vecs = self.index.meta.vectors_by_chunk_ids([h.chunk.chunk_id for h in missing])
+        todo = [h.chunk.chunk_id for h in missing if h.chunk.chunk_id not in vectors]
+        vecs = {**vectors, **(self.index.meta.vectors_by_chunk_ids(todo) if todo else {})}
         for hit in missing:
             vec = vecs.get(hit.chunk.chunk_id)
             if vec is not None:
                 hit.dense_score = float(np.dot(vec, query_vec))
+
+
+def _capped(hits: Iterable[Hit], k: int, cap: int | None, taken: Sequence[Hit] = ()) -> list[Hit]:
+    """The first `k` hits in order, at most `cap` per document (counting those already `taken`)."""
+    per_doc: dict[str, int] = defaultdict(int)
+    for hit in taken:
+        per_doc[hit.chunk.doc_id] += 1
+    out: list[Hit] = []
+    for hit in hits:
+        if len(out) >= k:
+            break
+        if cap and per_doc[hit.chunk.doc_id] >= cap:
+            continue
+        per_doc[hit.chunk.doc_id] += 1
+        out.append(hit)
+    return out

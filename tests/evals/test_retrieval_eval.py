@@ -11,9 +11,13 @@ from typer.testing import CliRunner
 from heprag.app.cli import app
 from heprag.app.settings import load_settings
 from heprag.evals.datasets import load_beir
-from heprag.evals.retrieval_eval import beir_documents, evaluate_retrieval, rank_documents
+from heprag.evals.retrieval_eval import beir_documents, evaluate_retrieval, rank_documents, variant
+from heprag.index.errors import ConfigError
+from heprag.index.rerank import CrossEncoderReranker
+from heprag.index.retrieval import HybridRetriever
 from heprag.index.types import Chunk, Hit
 from tests.evals.test_datasets import write_beir
+from tests.index.test_retrieval import seeded_cross_encoder
 
 CORPUS = {
     "muon": (
@@ -90,9 +94,27 @@ def test_eval_retrieval_command_scores_each_retriever_and_reuses_the_index(
     assert not any("indexed" in note for note in again.notes)  # nothing re-embedded
 
 
-def test_unknown_retriever_is_named() -> None:
-    from heprag.index.errors import ConfigError
+def test_mmr_and_rerank_are_the_product_retriever_with_diversity_or_a_cross_encoder(
+    beir_folder: Path, tmp_path: Path
+) -> None:
+    settings = load_settings()
+    settings.retrieval.rerank_model = str(seeded_cross_encoder(tmp_path / "ce"))
+    settings.retrieval.mmr_lambda = 1.0  # MMR at lambda 1 is the relevance order: the hybrid run exactly
+    names = ["hybrid", "mmr", "rerank"]
+    run = evaluate_retrieval(load_beir(beir_folder), settings, names, show_progress=False)
+    assert list(run.results) == names and not any("skipped" in note for note in run.notes)
+    assert run.results["mmr"].per_query == run.results["hybrid"].per_query
+    assert run.results["rerank"].metrics["recall@100"] == 1.0  # reranking reorders, never drops
+    base = HybridRetriever(None, None, per_doc_cap=None)
+    reranker = CrossEncoderReranker(settings.retrieval.rerank_model)
+    mmr, rerank = variant(base, "mmr", reranker), variant(base, "rerank", reranker)
+    assert (mmr.diversity, mmr.reranker, rerank.diversity, rerank.reranker) == ("mmr", None, "cap", reranker)
+    settings.retrieval.rerank_model = str(tmp_path / "missing")
+    with pytest.raises(ConfigError, match=r"retrieval\.rerank_model"):
+        evaluate_retrieval(load_beir(beir_folder), settings, ["rerank"], show_progress=False)
 
+
+def test_unknown_retriever_is_named() -> None:
     with pytest.raises(ConfigError, match="colbert"):
         evaluate_retrieval(load_beir_stub(), load_settings(), ["colbert"])
 

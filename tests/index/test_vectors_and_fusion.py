@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from heprag.index.mmr import mmr
 from heprag.index.retrieval import reciprocal_rank_fusion
 from heprag.index.vectors import VectorIndex, choose_kind
 
@@ -36,3 +37,22 @@ def test_rrf_rewards_agreement_between_retrievers() -> None:
     order = [i for i, _, _ in fused]
     assert order[:2] == [1, 3]
     assert dict((i, by) for i, _, by in fused)[3] == ["dense", "bm25"]
+
+
+def test_weighted_rrf_lets_one_retriever_outvote_the_other() -> None:
+    rankings = {"dense": [1, 2, 3], "bm25": [3, 2, 1]}
+
+    def order(**weights: float) -> list[int]:
+        return [i for i, _, _ in reciprocal_rank_fusion(rankings, weights=weights)]
+
+    assert order(dense=2.0) == [1, 2, 3] and order(bm25=2.0) == [3, 2, 1]
+    assert order(bm25=0.0) == [1, 2, 3] and order() == [1, 3, 2]  # equal weights: a tie, broken by id
+
+
+def test_mmr_keeps_the_relevance_order_at_lambda_one_and_skips_near_duplicates_below() -> None:
+    a, b = np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    vectors = np.stack([a, a, b, (a + b) / np.sqrt(2)])  # items 0 and 1 say the same thing
+    relevance = np.array([0.9, 0.85, 0.5, 0.4])
+    assert mmr(relevance, vectors, 4, lam=1.0) == [0, 1, 2, 3]
+    assert mmr(relevance, vectors, 2, lam=0.5) == [0, 2]
+    assert mmr(relevance, vectors, 4, 1.0, groups=["x", "x", "x", "y"], per_group_cap=2) == [0, 1, 3]
