@@ -22,6 +22,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from heprag.app.answer import Answer
+from heprag.app.generators import Audience
 from heprag.app.library import Library
 from heprag.app.mcp_models import (
     DocumentInfo,
@@ -153,6 +154,10 @@ def build_server(library: Library, max_concurrent: int | None = None) -> MCPServ
             Literal["extractive", "openai", "llamacpp"] | None,
             Field(description="Answer generator; default: the server's configured backend"),
         ] = None,
+        audience: Annotated[
+            Audience,
+            Field(description="'newcomer' explains acronyms and jargon on first use, still cited"),
+        ] = "researcher",
     ) -> Answer:
         """A cited answer: text with [n] markers, each citation with label, page, quote and link.
 
@@ -160,7 +165,7 @@ def build_server(library: Library, max_concurrent: int | None = None) -> MCPServ
         closest passages.
         """
         _require_text(question, "question")
-        return await blocking(library.ask, question, filters=filters, backend=backend)
+        return await blocking(library.ask, question, filters=filters, backend=backend, audience=audience)
 
     @server.tool(annotations=READ_ONLY)
     async def index_info() -> IndexInfo:

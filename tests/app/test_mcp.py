@@ -36,6 +36,7 @@ TOKEN = "test-token-3f9c"
 MAX_BYTES = 200_000
 DEAD_LLM = "127.0.0.1:9"  # nothing listens on the discard port
 MUON = "What significance did ATLAS observe for the Higgs boson decay to two muons?"
+VBF = "How was the H to bb signal extracted in the VBF category?"
 MUON_DOC = "arXiv:2007.07830v2"
 CMS_DOCS = {"arXiv:1808.08242v2", "arXiv:1804.02610v2"}
 TOOLS = {"search_literature", "get_passage", "get_document", "answer_question", "index_info"}
@@ -120,6 +121,8 @@ async def answer_question_returns_the_cited_answer_contract(session: Session) ->
         c["doc_id"] == MUON_DOC and c["url"].startswith("https://arxiv.org/pdf/") for c in answer["citations"]
     )
     assert all(s["citations"] for s in answer["sentences"])
+    newcomer = await call(session, "answer_question", question=VBF, audience="newcomer")
+    assert "vector-boson fusion" in newcomer["answer"] and all(s["citations"] for s in newcomer["sentences"])
     refused = await call(session, "answer_question", question="How do I bake sourdough bread at home?")
     assert refused["refused"] and "not found in the indexed literature" in refused["answer"]
 
@@ -144,6 +147,7 @@ async def bad_arguments_are_tool_errors_and_the_server_keeps_serving(session: Se
         session, "get_document", doc_id="arXiv:0000.00000"
     )
     assert "backend" in await error_of(session, "answer_question", question="Higgs", backend="gpt-9")
+    assert "audience" in await error_of(session, "answer_question", question="Higgs", audience="child")
     # an LLM backend whose endpoint is down is a tool error naming the endpoint, not a crash
     assert DEAD_LLM in await error_of(session, "answer_question", question="Higgs", backend="openai")
     with pytest.raises(MCPError, match="unknown doc_id"):
