@@ -145,7 +145,8 @@ def test_full_text_pdf_merges_the_real_pdf_and_is_not_downloaded_twice(
     assert doc.blocks[0].kind == "abstract" and doc.blocks[0].text.startswith("Abstract of Observation")
     parsed = next(parse_pdf(pdf))
     body = [b for b in parsed.blocks if not (b.section and b.section[0].lower().startswith("abstract"))]
-    assert doc.blocks[1:] == body and len(body) > 100  # the PDF body, its abstract replaced by the API's
+    assert doc.blocks[1:] == body  # the PDF body, its abstract replaced by the API's
+    assert sum(len(b.text) for b in body) > 15_000 and any(b.text.startswith("Table 1:") for b in body)
     assert doc.references == parsed.references and len(doc.references) > 30
     assert Path(doc.path or "") == tmp_path / "files" / "pdf" / "1804.02610v2.pdf"
     assert server.paths("/pdf/") == ["/pdf/1804.02610v2"]

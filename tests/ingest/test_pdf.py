@@ -33,6 +33,77 @@ def test_every_real_higgs_pdf_parses_with_pages(higgs_dir: Path) -> None:
         assert all(b.page and b.page >= 1 for b in doc.blocks)
 
 
+def test_real_figure_text_is_dropped_and_tables_and_captions_kept(higgs_dir: Path) -> None:
+    doc = next(parse_pdf(higgs_dir / "1804.02610v2.pdf"))
+    page5 = [b for b in doc.blocks if b.page == 5]
+    assert page5[0].kind == "caption" and page5[0].text.startswith("Figure 2: Best fit value")
+    assert not any("(stat σ" in b.text or b.text == "Combined" for b in page5)  # the plot's legend
+    table = [b.text for b in doc.blocks if b.page == 6]
+    assert "1.97+0.71 −0.64" in table and "Uncertainty Parameter Best fit Stat Expt Thbgd Thsig" in table
+    assert any("simultaneously" in b.text for b in doc.blocks)  # "simultane-" + "ously" rejoined
+
+
+def test_every_level_of_numbered_headings_nests_even_with_math_in_the_title(higgs_dir: Path) -> None:
+    doc = next(parse_pdf(higgs_dir / "1207.7214v2.pdf"))  # italic "6.1." subsections, bold "6. H→WW"
+    paths = {tuple(b.section) for b in doc.blocks}
+    assert ("6. H→WW(∗)→eνμν channel", "6.2. Background normalisation and control samples",
+            "6.2.1. W+jets background estimation") in paths  # fmt: skip
+    assert not any("Observation of a New Particle" in s for p in paths for s in p)  # the title, twice
+
+
+BODY = (
+    "The calorimeter response was calibrated with test-beam electrons and the energy scale was "
+    "propagated to the full detector simulation before the physics analysis started. "
+)
+
+
+def _make_report(path: Path) -> Path:
+    """A Word-style report: unnumbered headings set apart by size or bold only, and a vector plot."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 80), "Run Coordination Report", fontsize=20)
+    page.insert_textbox(pymupdf.Rect(72, 100, 520, 190), BODY * 2, fontsize=10)
+    page.insert_text((72, 220), "Beam Conditions", fontsize=14)
+    page.insert_textbox(
+        pymupdf.Rect(72, 235, 520, 330), BODY + "The magnet was ramped to nomi-\nnal field.", fontsize=10
+    )
+    page.insert_text((72, 350), "Detector Status", fontsize=10, fontname="hebo")  # Helvetica-Bold
+    page.insert_textbox(pymupdf.Rect(72, 365, 520, 440), BODY, fontsize=10)
+    plot = page.new_shape()  # canvas, frame and data points (curves), as plotting libraries draw them
+    plot.draw_rect(pymupdf.Rect(110, 455, 430, 675))
+    plot.finish(color=None, fill=(1, 1, 1))
+    plot.draw_rect(pymupdf.Rect(130, 465, 420, 650))
+    for i in range(8):
+        plot.draw_circle((150 + 30 * i, 640 - 20 * i), 2)
+    plot.finish(color=(0, 0, 0))
+    plot.commit()
+    page.insert_text((300, 500), "Data 2018 Simulation", fontsize=7)
+    page.insert_text((135, 665), "0 50 100 150 200 250", fontsize=7)
+    page.insert_textbox(
+        pymupdf.Rect(72, 690, 520, 730), "Figure 1: Response of the calorimeter.", fontsize=10
+    )
+    page = doc.new_page()
+    page.insert_text((72, 80), "Beam Conditions", fontsize=14)
+    page.insert_textbox(pymupdf.Rect(72, 95, 520, 200), BODY * 2, fontsize=10)
+    doc.save(path)
+    return path
+
+
+def test_headings_by_size_or_bold_alone_sections_captions_and_figure_text(tmp_path: Path) -> None:
+    doc = next(parse_pdf(_make_report(tmp_path / "report.pdf")))
+    assert doc.title == "Run Coordination Report"
+    assert [(b.page, b.section, b.kind) for b in doc.blocks] == [
+        (1, [], "text"),  # before the first heading; the title is not a section
+        (1, ["Beam Conditions"], "text"),
+        (1, ["Beam Conditions", "Detector Status"], "text"),  # bold at body size: one level down
+        (1, ["Beam Conditions", "Detector Status"], "caption"),  # the plot's labels are gone
+        (2, ["Beam Conditions"], "text"),
+    ]
+    assert "ramped to nominal field." in doc.blocks[1].text
+
+
 def _make_pdf(path: Path, text: str) -> Path:
     import pymupdf
 
