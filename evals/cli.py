@@ -32,7 +32,7 @@ def _out_dir(out: Path | None) -> Path:
 @eval_app.command("retrieval")
 def retrieval(
     dataset: Annotated[str, typer.Option(help="scifact, hep-qa, a BEIR folder or a QA .jsonl")] = "scifact",
-    retrievers: Annotated[str, typer.Option(help="Comma-separated: bm25,dense,hybrid,rerank")] = (
+    retrievers: Annotated[str, typer.Option(help="Comma-separated: bm25,dense,hybrid,mmr,rerank")] = (
         "bm25,dense,hybrid"
     ),
     split: Annotated[str, typer.Option(help="qrels split of a BEIR folder")] = "test",
