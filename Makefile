@@ -4,7 +4,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,app,agent,llm,dist
+# onnx: one 9 MB wheel (~5 s), so CI tests the embedder's ONNX backends; openvino (59 MB) is left out.
+EXTRAS ?= dev,app,agent,llm,dist,onnx
 CORPUS ?= ../shared/corpus/pdfs/higgs
 INDEX ?= $(HOME)/.local/share/heprag/index
 PORT ?= 8501

@@ -58,7 +58,15 @@ class Library:
             e = self.settings.embedding
             cache = EmbeddingCache(e.cache_dir / "embeddings.sqlite")
             self._embedder = Embedder(
-                e.model, e.device, e.batch_size, cache, e.query_prompt, e.document_prompt
+                e.model,
+                e.device,
+                e.batch_size,
+                cache,
+                e.query_prompt,
+                e.document_prompt,
+                backend=e.backend,
+                devices=e.devices,
+                backend_dir=e.cache_dir / "backends",
             )
         return self._embedder
 

@@ -42,10 +42,20 @@ class EmbeddingSettings(_Section):
         DEFAULT_MODEL, description="Packaged model name, local path or sentence-transformers name"
     )
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    backend: Literal["torch", "onnx", "onnx-int8", "openvino"] = Field(
+        "torch",
+        description="CPU runtime: onnx / openvino give the torch vectors (extras [onnx] / [openvino]); "
+        "onnx-int8 is a separate vector space (an index built with it needs it)",
+    )
+    devices: list[str] = Field(
+        default_factory=list,
+        description="Devices of a passage-encoding process pool, e.g. ['cuda:0', 'cuda:1'] "
+        "(empty: every GPU when more than one is visible)",
+    )
     batch_size: int = Field(32, ge=1)
     cache_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_cache_dir("heprag")),
-        description="Where embeddings are cached by content hash (shared by all indexes)",
+        description="Where embeddings (by content hash) and exported ONNX models are cached",
     )
     query_prompt: str = Field("", description="Prefix for queries (e.g. 'query: ' for e5 models)")
     document_prompt: str = Field("", description="Prefix for passages (e.g. 'passage: ' for e5 models)")

@@ -1,10 +1,14 @@
-"""FAISS vector index: exact inner product below a size threshold, HNSW / IVF-PQ above, ids = chunk rows."""
+"""FAISS vector index: exact inner product below a size threshold, IVF / IVF-PQ above, ids = chunk rows.
+
+IVF kinds train and fill on the GPUs when faiss sees any (faiss-gpu, the `gpu` extra) and are saved in
+their CPU form, so an index built on a GPU machine loads anywhere.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -28,6 +32,26 @@ def choose_kind(n_vectors: int, requested: IndexKind = "auto") -> str:
     return "ivfpq"
 
 
+def gpu_count() -> int:
+    """GPUs faiss can use (0 with faiss-cpu)."""
+    import faiss
+
+    return int(getattr(faiss, "get_num_gpus", lambda: 0)())
+
+
+def builds_on_gpu(kind: str, gpus: int) -> bool:
+    """IVF k-means and list assignment gain from a GPU; a Flat build is a copy, HNSW has no GPU form."""
+    return gpus > 0 and kind in {"ivf", "ivfpq"}
+
+
+def _on_gpus(index: Any, kind: str) -> Any:
+    import faiss
+
+    options = faiss.GpuMultipleClonerOptions()
+    options.useFloat16 = kind == "ivfpq"  # fp16 lookup tables (48 sub-quantizers); IVF-Flat stays fp32
+    return faiss.index_cpu_to_all_gpus(index, co=options)
+
+
 class VectorIndex:
     """A FAISS index whose ids are chunk row ids, searched by inner product on normalised vectors."""
 
@@ -36,7 +60,10 @@ class VectorIndex:
         self.kind = kind
 
     @classmethod
-    def build(cls, ids: np.ndarray, vectors: np.ndarray, dim: int, kind: IndexKind = "auto") -> VectorIndex:
+    def build(
+        cls, ids: np.ndarray, vectors: np.ndarray, dim: int, kind: IndexKind = "auto", gpu: bool | None = None
+    ) -> VectorIndex:
+        """`gpu`: None builds on the GPUs when faiss has any and the kind gains from it."""
         import faiss
 
         chosen = choose_kind(len(ids), kind)
@@ -52,11 +79,17 @@ class VectorIndex:
                 base = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
             else:
                 base = faiss.IndexIVFPQ(quantizer, dim, nlist, dim // 8, 8, faiss.METRIC_INNER_PRODUCT)
-            base.train(vectors)
-        index = faiss.IndexIDMap2(base)
+        index: Any = faiss.IndexIDMap2(base)
+        on_gpu = builds_on_gpu(chosen, gpu_count()) if gpu is None else gpu
+        if on_gpu:
+            log.info("building the %s index on %d GPU(s)", chosen, gpu_count())
+            index = _on_gpus(index, chosen)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if chosen in {"ivf", "ivfpq"}:
+            index.train(vectors)
         if len(ids):
-            index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
-        return cls(index, chosen)
+            index.add_with_ids(vectors, ids.astype(np.int64))
+        return cls(faiss.index_gpu_to_cpu(index) if on_gpu else index, chosen)
 
     @property
     def ntotal(self) -> int:
