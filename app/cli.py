@@ -271,7 +271,12 @@ def config_show(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
         return
     import tomli_w
 
-    print(tomli_w.dumps(data))
+    print(tomli_w.dumps(_without_none(data)))
+
+
+def _without_none(data: dict[str, Any]) -> dict[str, Any]:
+    """TOML has no null: unset optional settings are left out (they show as absent, i.e. the default)."""
+    return {k: _without_none(v) if isinstance(v, dict) else v for k, v in data.items() if v is not None}
 
 
 # Command groups living in their own modules; each module exposes `register(app: typer.Typer) -> None`.

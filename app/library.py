@@ -19,10 +19,9 @@ from heprag.app.events import AnswerEvent, FinalEvent, RetrievalEvent, TokenEven
 from heprag.app.generators import Audience, Generator, make_generator
 from heprag.app.glossary import with_definitions
 from heprag.app.refusal import refusal, weak_retrieval
-from heprag.app.settings import Settings, load_settings
+from heprag.app.settings import Settings, load_settings, make_embedder
 from heprag.app.validate import validate
 from heprag.index.embedder import Embedder
-from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.filters import SearchFilters
 from heprag.index.rerank import CrossEncoderReranker
 from heprag.index.retrieval import HybridRetriever, Mode
@@ -55,19 +54,7 @@ class Library:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            e = self.settings.embedding
-            cache = EmbeddingCache(e.cache_dir / "embeddings.sqlite")
-            self._embedder = Embedder(
-                e.model,
-                e.device,
-                e.batch_size,
-                cache,
-                e.query_prompt,
-                e.document_prompt,
-                backend=e.backend,
-                devices=e.devices,
-                backend_dir=e.cache_dir / "backends",
-            )
+            self._embedder = make_embedder(self.settings)
         return self._embedder
 
     @property

@@ -19,7 +19,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from heprag.index.embedder import DEFAULT_MODEL
+from heprag.index.embedder import DEFAULT_MODEL, Embedder
+from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.errors import ConfigError
 
 
@@ -245,3 +246,19 @@ def load_settings(config: Path | None = None, index_dir: Path | None = None, **o
     if index_dir is not None or env_dir:
         settings.index.dir = Path(index_dir or env_dir or "").expanduser()
     return settings
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder every entry point uses: model, device, backend, prompts and cache from settings."""
+    e = settings.embedding
+    return Embedder(
+        e.model,
+        e.device,
+        e.batch_size,
+        EmbeddingCache(e.cache_dir / "embeddings.sqlite"),
+        e.query_prompt,
+        e.document_prompt,
+        backend=e.backend,
+        devices=e.devices,
+        backend_dir=e.cache_dir / "backends",
+    )

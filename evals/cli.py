@@ -185,8 +185,8 @@ def judge_calibration(
 ) -> None:
     """Fit the lexical judge on SciFact rationales and report its held-out accuracy, precision, recall, F1."""
     from heprag.app.cli import console, state
+    from heprag.app.settings import make_embedder
     from heprag.evals.calibration import calibrate
-    from heprag.evals.retrieval_eval import make_embedder
 
     result = calibrate(make_embedder(state.settings), fit_share=fit_share)
     if save:

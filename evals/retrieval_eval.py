@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from heprag.app.settings import Settings
+from heprag.app.settings import Settings, make_embedder
 from heprag.evals.datasets import RetrievalDataset
 from heprag.evals.metrics import mean_metrics, per_query
 from heprag.index import keyword as keyword_module
 from heprag.index.embedder import Embedder
-from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.errors import ConfigError
 from heprag.index.rerank import CrossEncoderReranker
 from heprag.index.retrieval import HybridRetriever, Mode
@@ -92,12 +91,6 @@ def beir_documents(dataset: RetrievalDataset) -> list[Document]:
                 )
             )
     return docs
-
-
-def make_embedder(settings: Settings) -> Embedder:
-    e = settings.embedding
-    cache = EmbeddingCache(e.cache_dir / "embeddings.sqlite")
-    return Embedder(e.model, e.device, e.batch_size, cache, e.query_prompt, e.document_prompt)
 
 
 WHOLE_RECORD_TOKENS = 100_000  # one chunk per record; the embedder truncates it (MiniLM: 256 tokens)

@@ -194,6 +194,8 @@ class RayIngestor:
                 "batch_size": self.embedder.batch_size,
                 "cache_dir": str(cache.path.parent) if cache else None,
                 "document_prompt": self.embedder.document_prompt,
+                "backend": self.embedder.backend,
+                "backend_dir": str(self.embedder.backend_dir),
                 "threads": 0 if gpus else 1,
             },
             batch_size=self.options.embed_batch_rows,

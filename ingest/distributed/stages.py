@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from heprag.index.embedder import Device, Embedder
+from heprag.index.embedding_backends import Backend
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.errors import HepragError
 from heprag.index.types import Chunk, Document
@@ -110,6 +111,8 @@ class EmbedActor:
         batch_size: int,
         cache_dir: str | None,
         document_prompt: str = "",
+        backend: Backend = "torch",
+        backend_dir: str | None = None,
         threads: int = 0,
     ) -> None:
         if threads:  # one core per CPU actor: N actors scale over N cores instead of oversubscribing them
@@ -123,6 +126,8 @@ class EmbedActor:
             batch_size,
             cache,
             document_prompt=document_prompt,
+            backend=backend,
+            backend_dir=Path(backend_dir) if backend_dir else None,
         )
 
     def __call__(self, batch: pa.Table) -> pa.Table:

@@ -109,6 +109,15 @@ def test_config_show_reflects_toml_and_environment(tmp_path: Path, monkeypatch: 
     assert data["llm"]["api_key"] == "**********" or data["llm"]["api_key"] == ""
 
 
+def test_config_show_prints_a_toml_that_heprag_reads_back(tmp_path: Path) -> None:
+    shown = runner.invoke(app, ["config", "show"])
+    assert shown.exit_code == 0, shown.output
+    config = tmp_path / "heprag.toml"
+    config.write_text(shown.output)
+    again = runner.invoke(app, ["--config", str(config), "config", "show"])
+    assert again.exit_code == 0 and again.output == shown.output
+
+
 def test_a_typo_in_the_config_is_an_error(tmp_path: Path) -> None:
     config = tmp_path / "heprag.toml"
     config.write_text("[retrieval]\nkk = 3\n")
