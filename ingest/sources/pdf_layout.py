@@ -17,6 +17,7 @@ TOC_LEADERS = re.compile(r"(\s?\.){4,}\s*\d*$")
 Box = tuple[float, float, float, float]
 MIN_FIGURE = (40.0, 30.0)  # smallest figure region, points (a fraction bar or a table rule is not one)
 FIGURE_MARGIN = 6.0  # axis titles and tick labels sit just outside the drawn frame
+WORD_GAP = 0.15  # a horizontal gap between spans wider than this × font size separates words
 
 
 @dataclass
@@ -64,13 +65,27 @@ def page_lines(page: object, page_no: int, first_block: int) -> list[Line]:
     return lines
 
 
+def _join_spans(spans: list[dict]) -> str:
+    """Span texts in order, with a space where a visible gap separates two words ("𝑝𝑝" "collisions":
+    the PDF positions them apart but has no space character). Symbols (→, =) stay glued."""
+    parts: list[str] = []
+    for prev, span in zip([None, *spans], spans, strict=False):
+        text = span["text"]
+        if prev is not None and parts and text and parts[-1]:
+            gap = span["bbox"][0] - prev["bbox"][2]
+            if gap > WORD_GAP * span["size"] and parts[-1][-1].isalnum() and text[0].isalnum():
+                parts.append(" ")
+        parts.append(text)
+    return "".join(parts)
+
+
 def _piece(line: dict, page_no: int, block: int) -> Line | None:
     if abs(line["dir"][0]) < 0.5:  # rotated text: the arXiv stamp in the margin, rotated axis titles
         return None
     spans = [s for s in line["spans"] if s["text"].strip()]
     if not spans:
         return None
-    text = normalise("".join(s["text"] for s in line["spans"]))
+    text = normalise(_join_spans(line["spans"]))
     letters = [len(LETTER.findall(s["text"])) or 0.01 for s in spans]  # a symbol-only span weighs little
     bold = _mostly(letters, [bool(s["flags"] & BOLD_FLAG or BOLD_FONT.search(s["font"])) for s in spans])
     italic = _mostly(
