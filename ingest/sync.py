@@ -2,7 +2,7 @@
 
 `Syncer.harvest` runs ListRecords from the date the previous complete harvest started (OAI-PMH's
 advice: the `responseDate` of its first request, so nothing changed during it is missed), follows
-resumption tokens, and commits every `batch_documents` records through the normal ingest pipeline
+resumption tokens, and commits every `batch_records` records through the normal ingest pipeline
 (chunk, embed with the content-hash cache, publish a generation); deleted records are removed from the
 index. After each commit the next page's token is saved (`heprag.ingest.sync_state`), so a harvest
 killed at any point resumes from the last committed page; a record indexed twice is just "unchanged".
@@ -86,15 +86,15 @@ class Syncer:
     def __init__(
         self,
         ingestor: Ingestor,
-        batch_documents: int = 500,
+        batch_records: int = 500,
         show_progress: bool = True,
         enrich: InspireClient | None = None,
     ) -> None:
-        """`batch_documents` records per commit (one published generation); `enrich` adds INSPIRE's
+        """A commit (one published generation) every `batch_records` records; `enrich` adds INSPIRE's
         metadata (collaboration, citations, texkey, journal) to harvested arXiv records."""
         ingestor.show_progress = False  # one harvest bar instead of a parse/embed bar per batch
         self.ingestor, self.index_dir = ingestor, ingestor.index_dir
-        self.batch_documents = max(1, batch_documents)
+        self.batch_records = max(1, batch_records)
         self.show_progress = show_progress
         self.enrich = enrich
 
@@ -131,7 +131,7 @@ class Syncer:
             state.until = format_datestamp(until, granularity) if until else None
             state.started, state.token, state.position = None, None, 0
         report.from_, report.until = state.from_, state.until
-        batch = _Batch()
+        batch, pending = _Batch(), 0
         with _progress(self.show_progress, "Harvesting") as bar:
             task = bar.add_task("Harvesting", total=None, completed=state.position) if bar else None
             for page in self._pages(client, fmt, set_spec, state, token):
@@ -139,8 +139,10 @@ class Syncer:
                 for record in page.records:
                     self._take(fmt, record, batch, report)
                 state.position += len(page.records)
-                if len(batch) >= self.batch_documents or page.token is None:
+                pending += len(page.records)
+                if pending >= self.batch_records or page.token is None:
                     self._commit(batch, report)
+                    pending = 0
                     state.token = page.token
                     state.save(self.index_dir)
                 if bar:
@@ -214,7 +216,7 @@ class Syncer:
         elif state.position:
             report.resumed = True
             log.info("resuming %s after line %d", path, state.position)
-        batch = _Batch()
+        batch, pending = _Batch(), 0
         with _progress(self.show_progress, "Reading dump") as bar:
             task = bar.add_task("Reading dump", total=None, completed=state.position) if bar else None
             for entry in read_dump(path, skip_lines=state.position):
@@ -227,8 +229,10 @@ class Syncer:
                     report.skipped.append(f"{path.name}:{entry.line}")
                 else:
                     report.failed.append(FileFailure(path=f"{path}:{entry.line}", reason=entry.problem or ""))
-                if len(batch) >= self.batch_documents:
+                pending += 1
+                if pending >= self.batch_records:
                     self._commit(batch, report)
+                    pending = 0
                     state.position = entry.line
                     state.save(self.index_dir)
                 if bar:

@@ -198,7 +198,8 @@ class OaiRepository:
     def _record(self, item: Item, prefix: str) -> str:
         status = ' status="deleted"' if item.deleted else ""
         header = (
-            f"<header{status}>" + _xml("identifier", item.identifier) + _xml("datestamp", _stamp(item.datestamp))
+            f"<header{status}>" + _xml("identifier", item.identifier)
+            + _xml("datestamp", _stamp(item.datestamp))
             + "".join(_xml("setSpec", s) for s in item.sets) + "</header>"
         )  # fmt: skip
         if item.deleted:
