@@ -286,6 +286,7 @@ SUBCOMMAND_MODULES: list[str] = [
     "heprag.app.chat.command",
     "heprag.evals.cli",
     "heprag.app.summaries.command",
+    "heprag.app.sync_command",
 ]
 
 
