@@ -27,16 +27,19 @@ class HarvestState(BaseModel):
 
     target: str = Field(description="endpoint|format|set, or dump:<path>")
     last_harvest: str | None = Field(
-        None, description="responseDate of the first request of the last complete harvest: the next `from`"
+        default=None,
+        description="responseDate of the first request of the last complete harvest: the next `from`",
     )
     granularity: str | None = None
     # A harvest under way (all None when the last one completed):
-    from_: str | None = Field(None, description="The `from` of the harvest under way")
+    from_: str | None = Field(default=None, description="The `from` of the harvest under way")
     until: str | None = None
-    started: str | None = Field(None, description="responseDate of its first request")
-    token: str | None = Field(None, description="resumptionToken of the next page not yet in the index")
-    position: int = Field(0, description="Records (OAI) or lines (dump) already in the index")
-    dump_signature: str | None = Field(None, description="size:mtime of the dump file being read")
+    started: str | None = Field(default=None, description="responseDate of its first request")
+    token: str | None = Field(
+        default=None, description="resumptionToken of the next page not yet in the index"
+    )
+    position: int = Field(default=0, description="Records (OAI) or lines (dump) already in the index")
+    dump_signature: str | None = Field(default=None, description="size:mtime of the dump file being read")
 
     @property
     def in_progress(self) -> bool:
