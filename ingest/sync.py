@@ -128,7 +128,7 @@ class Syncer:
         else:
             since = from_ or state.last_harvest
             state.from_ = format_datestamp(since, granularity) if since else None
-            state.until = format_datestamp(until, granularity) if until else None
+            state.until = format_datestamp(until, granularity, end_of_day=True) if until else None
             state.started, state.token, state.position = None, None, 0
         report.from_, report.until = state.from_, state.until
         batch, pending = _Batch(), 0

@@ -113,7 +113,8 @@ class SyncReport(BaseModel):
             f"{len(self.unchanged)} unchanged, {len(self.failed)} failed"
             + (f", {len(self.skipped)} not literature" if self.skipped else "")
             + (f", {len(self.superseded)} superseded" if self.superseded else "")
-            + f" ({self.records} records, {self.requests} requests"
+            + f" ({self.records} records"
+            + ("" if self.target.startswith("dump:") else f", {self.requests} requests")
             + (", resumed" if self.resumed else "")
             + f") in {self.seconds:.1f} s"
         )

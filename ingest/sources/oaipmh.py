@@ -63,12 +63,19 @@ class OaiPage:
     cursor: int | None = None
 
 
-def format_datestamp(value: dt.datetime | dt.date | str, granularity: Granularity) -> str:
-    """A `from`/`until` argument in the repository's granularity ('2026-11-30' or '...T12:00:00Z')."""
+def format_datestamp(
+    value: dt.datetime | dt.date | str, granularity: Granularity, end_of_day: bool = False
+) -> str:
+    """A `from`/`until` argument in the repository's granularity ('2026-11-30' or '...T12:00:00Z').
+
+    `end_of_day` makes a bare date an inclusive `until`: '2026-11-30' -> '2026-11-30T23:59:59Z'."""
+    day_only = not isinstance(value, dt.datetime) and (not isinstance(value, str) or len(value.strip()) == 10)
     if isinstance(value, str):
         value = parse_datestamp(value)
     if not isinstance(value, dt.datetime):
         value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    if day_only and end_of_day:
+        value = value.replace(hour=23, minute=59, second=59)
     value = value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return value.strftime("%Y-%m-%d" if granularity == "YYYY-MM-DD" else "%Y-%m-%dT%H:%M:%SZ")
 

@@ -5,6 +5,8 @@ killed with SIGKILL mid-way that the next run resumes."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 import os
 import signal
 import subprocess
@@ -112,3 +114,21 @@ def test_a_sync_killed_mid_harvest_resumes_where_the_index_stopped(
         assert "2 new, 0 updated, 0 deleted, 0 unchanged, 0 failed (2 records, 1 requests, resumed)" in out
         assert set(requests_of(server.requests[before:])[0]) == {"verb", "resumptionToken"}
     assert len(current_state(index)) == 4
+
+
+def test_sync_dump_streams_an_inspire_dump(tmp_path: Path) -> None:
+    from tests.ingest.servers import InspireApi
+
+    folder = require_corpus("inspire", "marcxml_demo")
+    records = [
+        r for r in InspireApi.from_marcxml(folder / "demo-records.xml.gz").records.values()
+        if r["metadata"].get("abstracts")
+    ][:3]  # fmt: skip
+    dump = tmp_path / "literature.jsonl.gz"
+    with gzip.open(dump, "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(r) + "\n" for r in records)
+        handle.write(json.dumps({"metadata": {"control_number": 1, "deleted": True}}) + "\n")
+    code, out = heprag_cli(tmp_path / "idx", "sync", "--dump", str(dump))
+    assert code == 0, out
+    assert "3 new, 0 updated, 0 deleted, 0 unchanged, 0 failed (4 records) in" in out
+    assert sorted(current_state(tmp_path / "idx")) == sorted(f"inspire:{r['id']}" for r in records)

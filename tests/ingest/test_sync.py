@@ -195,7 +195,7 @@ def test_a_set_and_a_date_window_select_the_records(tmp_path: Path, server: Loca
     assert 0 < report.records < 55
     assert requests_of(server.requests)[1] == {
         "verb": "ListRecords", "metadataPrefix": "marcxml", "set": "INSPIRE:HEP",
-        "from": "2016-01-01T00:00:00Z", "until": "2016-12-31T00:00:00Z",
+        "from": "2016-01-01T00:00:00Z", "until": "2016-12-31T23:59:59Z",
     }  # fmt: skip
     none = syncer(tmp_path / "other").harvest(client(server), "marcxml", set_spec="physics:hep-th")
     assert none.records == 0
