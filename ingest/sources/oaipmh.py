@@ -27,6 +27,13 @@ OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 NS = {"oai": OAI_NS}
 Granularity = Literal["YYYY-MM-DD", "YYYY-MM-DDThh:mm:ssZ"]
 MAX_RESPONSE_BYTES = 256_000_000
+HINTS = {
+    "cannotDisseminateFormat": "the repository does not serve this format; choose another --format",
+    "badArgument": "check --from/--until (YYYY-MM-DD) and --set",
+    "noSetHierarchy": "the repository has no sets; drop --set",
+    "badResumptionToken": "the saved position expired; run again with --restart",
+    "badVerb": "is the endpoint an OAI-PMH base URL?",
+}
 
 
 class OaiError(HepragError):
@@ -119,7 +126,10 @@ class OaiClient:
                 f"{url}: HTTP {response.status_code}; is {self.base_url} an OAI-PMH base URL?",
                 code=f"http-{response.status_code}",
             )
-        body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
+        try:
+            body = response.raw.read(MAX_RESPONSE_BYTES + 1, decode_content=True)
+        finally:
+            response.close()
         if len(body) > MAX_RESPONSE_BYTES:
             raise OaiError(f"{url}: answer larger than {MAX_RESPONSE_BYTES:,} bytes", code="too-large")
         if b"<!ENTITY" in body[:4096].upper():
@@ -136,7 +146,10 @@ class OaiClient:
             code = error.get("code", "")
             if code != "noRecordsMatch":
                 text = " ".join((error.text or "").split())[:200]
-                raise OaiError(f"{url}: OAI-PMH error {code}: {text}", code=code)
+                hint = HINTS.get(code, "")
+                raise OaiError(
+                    f"{url}: OAI-PMH error {code}: {text}" + (f" ({hint})" if hint else ""), code=code
+                )
         return root
 
     def identify(self) -> dict[str, str]:

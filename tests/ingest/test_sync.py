@@ -5,6 +5,7 @@ that fetches only what changed, 503 + Retry-After, a harvest killed mid-way that
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -233,3 +234,25 @@ def test_a_new_arxiv_version_supersedes_the_old_one(tmp_path: Path) -> None:
         report = sync.harvest(oai, "arxivraw")
     assert report.updated == [f"arXiv:{first['id']}v2"] and report.superseded == [f"arXiv:{first['id']}v1"]
     assert f"arXiv:{first['id']}v1" not in current_state(tmp_path / "idx")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (200, b"<html><body>Welcome to our library</body></html>", "not an OAI-PMH answer (root <html>)"),
+        (200, b'{"hits": []}', "not XML"),
+        (404, b"not found", "HTTP 404; is"),
+        (
+            200,
+            b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><OAI-PMH>&a;</OAI-PMH>',
+            "declares XML entities; refused",
+        ),
+    ],
+)
+def test_an_endpoint_that_is_not_oai_pmh_is_one_clear_error(
+    tmp_path: Path, status: int, body: bytes, message: str
+) -> None:
+    server = LocalServer(lambda path, query: (status, {"Content-Type": "text/html"}, body), "/oai")
+    with server, pytest.raises(OaiError, match=re.escape(message)) as exc:
+        syncer(tmp_path / "idx").harvest(client(server), "marcxml")
+    assert "\n" not in str(exc.value)
