@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from heprag.index.errors import ParseError
 from heprag.index.store import CorpusIndex
 from heprag.ingest.pipeline import Ingestor, current_state
 from heprag.ingest.sources.arxiv_client import RetryPolicy
@@ -128,3 +129,16 @@ def test_harvested_arxiv_records_are_enriched_from_the_inspire_rest_api(
     docs = [corpus.meta.get_document(d) for d in report.new]
     assert all(d is not None and d.extra.get("inspire_recid") for d in docs)
     assert any(d is not None and d.extra.get("texkey") for d in docs)
+
+
+def test_the_dump_is_read_as_a_stream_not_loaded_whole(tmp_path: Path, inspire: InspireApi) -> None:
+    """A truncated download still yields its first records before the error: nothing waits for the end."""
+    records = list(inspire.records.values())
+    whole = write_dump(tmp_path / "whole.jsonl.gz", records * 20).read_bytes()
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    stream = read_dump(cut)
+    first = next(stream)
+    assert first.document is not None and first.document.doc_id == f"inspire:{records[0]['id']}"
+    with pytest.raises(ParseError, match="truncated or corrupt after line"):
+        list(stream)
