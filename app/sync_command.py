@@ -56,7 +56,10 @@ def sync(
     max_wait: Annotated[
         float, typer.Option(min=0, help="Longest Retry-After wait honoured, in seconds")
     ] = 300.0,
-    delay: Annotated[float, typer.Option(min=0, help="Seconds between requests")] = 1.0,
+    delay: Annotated[
+        float | None,
+        typer.Option(min=0, help="Seconds between requests (default 3 for arXiv, as it asks; else 1)"),
+    ] = None,
     enrich_inspire: Annotated[
         str | None,
         typer.Option(
@@ -82,7 +85,12 @@ def sync(
     else:
         assert endpoint is not None
         policy = RetryPolicy(retries=retries, max_wait_seconds=max_wait, timeout_seconds=120.0)
-        client = OaiClient(endpoint, policy, min_interval=delay)
+        is_arxiv = "arxiv.org" in endpoint.lower()
+        if delay is not None and delay < 3 and is_arxiv:
+            err.print(f"warning: --delay {delay} is below the 3 s between requests that arXiv asks for")
+        client = OaiClient(
+            endpoint, policy, min_interval=delay if delay is not None else 3.0 if is_arxiv else 1.0
+        )
         name = fmt or ("arxiv" if "arxiv" in endpoint.lower() else "marcxml")
         report = syncer.harvest(client, name, set_spec, from_, until, restart)
     for failure in report.failed[:20]:
