@@ -195,7 +195,8 @@ def _oai_dc(record: OaiRecord) -> Document:
     short_id = ids[0] if ids else record.identifier.split(":", 2)[-1]
     if not short_id:
         raise ValueError(f"{record.identifier}: no arXiv id in dc:identifier")
-    creators = [", ".join(reversed(c.split(", ", 1))).replace(", ", " ") for c in _texts(meta, "creator")]
+    # dc:creator is 'Last, First' -> 'First Last'
+    creators = [" ".join(reversed(c.split(", ", 1))) for c in _texts(meta, "creator")]
     descriptions = _texts(meta, "description")
     abstract = next((d for d in descriptions if not d.startswith("Comment:")), "")
     comments = next(
@@ -208,7 +209,7 @@ def _oai_dc(record: OaiRecord) -> Document:
         _text(meta, "title"),
         creators,
         abstract,
-        [s for s in record.sets if s],
+        [s.rpartition(":")[2] for s in record.sets if s],  # set 'physics:hep-th' -> 'hep-th'
         created=_date(dates[0]) if dates else None,
         updated=dates[-1] if len(dates) > 1 else "",
         doi=dois[0] if dois else "",

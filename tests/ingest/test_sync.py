@@ -5,6 +5,7 @@ that fetches only what changed, 503 + Retry-After, a harvest killed mid-way that
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,18 +213,19 @@ def test_arxiv_formats_give_the_abstract_documents_of_the_real_listings(tmp_path
     assert sorted(report.new) == sorted(
         f"arXiv:{i.identifier.split(':')[-1]}{suffix}" for i in repo.items.values()
     )
+    first = json.loads(listings.read_text(encoding="utf-8").splitlines()[0])
+    doc_id = f"arXiv:{first['id']}{suffix}"
     corpus = CorpusIndex.open(tmp_path / "idx", HashEmbedder.model_id)
-    doc, chunks = corpus.meta.get_document(report.new[0]), corpus.meta.chunks_of(report.new[0])
+    doc, chunks = corpus.meta.get_document(doc_id), corpus.meta.chunks_of(doc_id)
     corpus.close()
-    assert doc is not None and doc.title and len(doc.authors) >= 1 and doc.date is not None
-    assert chunks and chunks[0].section == ["Abstract"] and len(chunks[0].text) > 100
+    assert doc is not None and doc.authors == first["authors"] and doc.title.startswith(first["title"][:30])
+    assert doc.date == dt.date.fromisoformat(first["listing_date"]) and "hep-th" in doc.categories
+    assert chunks and chunks[0].section == ["Abstract"] and chunks[0].text.startswith(first["abstract"][:60])
 
 
 def test_a_new_arxiv_version_supersedes_the_old_one(tmp_path: Path) -> None:
     listings = require_corpus("abstracts", "arxiv_hepth_2026", "hepth_2026.jsonl")
     repo = OaiRepository.of(arxiv_items(listings, 3), page_size=10)
-    import json
-
     first = json.loads(listings.read_text(encoding="utf-8").splitlines()[0])
     with LocalServer(repo, api_prefix="/oai") as server:
         sync, oai = syncer(tmp_path / "idx"), client(server)
