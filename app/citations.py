@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from heprag.app.answer import Answer, Citation, Sentence, make_citation
+from heprag.app.answering.evidence import whole_sentences
 from heprag.index.keyword import tokenize
 from heprag.index.types import Hit
-from heprag.ingest.sentences import sentences
 
 _REF = r"\d+(?:\s*[-–]\s*\d+)?"
 MARKER = re.compile(rf"\s*\[({_REF}(?:\s*[,;]\s*{_REF})*)\]")
@@ -42,7 +42,7 @@ def parse_markers(text: str) -> list[tuple[str, list[int]]]:
     """
     text = _MARKERS_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), _lines_to_prose(text))
     out: list[tuple[str, list[int]]] = []
-    for sentence in sentences(text):
+    for sentence in whole_sentences(text):
         numbers = [n for m in MARKER.finditer(sentence) for n in _numbers(m.group(1))]
         clean = MARKER.sub("", sentence).strip()
         if clean and clean not in ".!?":

@@ -59,7 +59,7 @@ def normalise(text: str) -> str:
         text,
     )
     text = re.sub(r"\s*±\s*", " ± ", text)
-    return re.sub(r" +", " ", text).lower()
+    return re.sub(r"\s+", " ", text).lower()  # a PDF line break inside "standard\ndeviations" too
 
 
 def _canonical_value(value: str) -> str:

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from heprag.app.answer import Answer
+from heprag.app.answering import Corpus, Planner
 from heprag.app.events import AnswerEvent, FinalEvent, RetrievalEvent, TokenEvent
 from heprag.app.generators import Audience, Generator, make_generator
+from heprag.app.generators.extractive import ExtractiveGenerator
 from heprag.app.glossary import with_definitions
 from heprag.app.refusal import refusal, weak_retrieval
 from heprag.app.settings import Settings, load_settings, make_embedder
@@ -42,6 +44,8 @@ class Library:
         self._index: CorpusIndex | None = None
         self._lock = threading.Lock()
         self._generators: dict[str, Generator] = {}
+        self._planner: Planner | None = None
+        self._planner_index: CorpusIndex | None = None
 
     @classmethod
     def open(cls, index_dir: str | Path | None = None, settings: Settings | None = None) -> Library:
@@ -131,12 +135,13 @@ class Library:
         links = self.links(h.chunk.doc_id for h in hits)
         a = self.settings.answer
         name = backend or a.backend
-        keywords = self.index.keywords
-        weak = weak_retrieval(
-            question, hits, keywords, a.refusal_threshold, a.refuse_unknown_terms, retriever.best_cosine
-        )
-        if weak is not None:
-            answer = refusal(question, hits, links, name, weak)
+        weak = weak_retrieval(question, hits, a.refusal_threshold, retriever.best_cosine)
+        plan = self.planner().plan(question, hits) if weak is None else None
+        timings["plan"] = time.perf_counter() - t0 - timings["retrieve"]
+        if weak is not None or plan is None or plan.refusal is not None:
+            answer = refusal(
+                question, hits, links, name, weak or (plan.refusal if plan else None) or "no-plan"
+            )
         else:
             t1 = time.perf_counter()
             if audience == "newcomer":  # add the passages defining the jargon the retrieved ones use
@@ -144,7 +149,12 @@ class Library:
                 links = self.links(h.chunk.doc_id for h in hits)
             generator = self.generator(name)
             parts: list[str] = []
-            for token in generator.stream(question, hits, audience):
+            stream = (
+                generator.render(plan.sentences, hits, audience)
+                if isinstance(generator, ExtractiveGenerator)
+                else generator.stream(question, hits, audience)
+            )
+            for token in stream:
                 parts.append(token)
                 yield TokenEvent(text=token)
             t2 = time.perf_counter()
@@ -153,6 +163,18 @@ class Library:
             timings["validate"] = time.perf_counter() - t2
         answer.timings = {k: round(v, 4) for k, v in {**timings, "total": time.perf_counter() - t0}.items()}
         yield FinalEvent(answer=answer)
+
+    def planner(self) -> Planner:
+        """The answer planner over the live generation (rebuilt when a newer one is published)."""
+        index = self.index
+        with self._lock:
+            if self._planner is None or self._planner_index is not index:
+                corpus = Corpus(
+                    index.meta.get_document, index.keywords.document_frequency, len(index.keywords.ids)
+                )
+                self._planner = Planner(self.embedder, corpus)
+                self._planner_index = index
+            return self._planner
 
     def document(self, doc_id: str) -> Document | None:
         return self.index.meta.get_document(doc_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,6 +15,7 @@ from heprag.index.errors import ConfigError
 
 if TYPE_CHECKING:
     from heprag.app.library import Library
+    from heprag.evals.datasets import QAItem
     from heprag.evals.judges import Judge
 
 eval_app = typer.Typer(help="Measure retrieval and answers; compare runs.", no_args_is_help=True)
@@ -109,6 +111,9 @@ def answers(
     path = bundled_qa_path() if dataset == "hep-qa" else Path(dataset)
     items = load_qa(path)[: limit or None]
     library = Library(state.settings)
+    if any(item.source_type for item in items):  # the shared QA format: its scoring rule, split in halves
+        _shared_rule_answers(library, items, backend, out, as_json)
+        return
     the_judge = make_judge(judge or state.settings.eval.judge, library, judge_params)
     results = evaluate_answers(library, items, the_judge, backend)
     summary = aggregate(results)
@@ -124,6 +129,32 @@ def answers(
         table.add_row(metric, f"{v['mean']:.3f}", str(int(v["n"])))
     console.print(table)
     console.print(f"report: {folder}/report.md", style="dim")
+
+
+def _shared_rule_answers(
+    library: Library, items: list[QAItem], backend: str | None, out: Path | None, as_json: bool
+) -> None:
+    """Tune and report halves (fixed seed) scored with the shared QA rule; report.json in the run folder."""
+    from heprag.app.cli import console, state
+    from heprag.evals.qa_run import qa_tables, run_qa
+    from heprag.evals.qa_scoring import split_items, summarise
+    from heprag.evals.reports import new_run_dir
+
+    tune, report = split_items(items)
+    with console.status("answering…") if not state.quiet else nullcontext():
+        halves = {"tune": run_qa(library, tune, backend), "report": run_qa(library, report, backend)}
+    folder = new_run_dir(_out_dir(out), "qa")
+    payload = {
+        "summary": {name: summarise(scores) for name, scores in halves.items()},
+        "questions": {name: [asdict(s) for s in scores] for name, scores in halves.items()},
+    }
+    (folder / "report.json").write_text(json.dumps(payload, indent=1, ensure_ascii=False))
+    if as_json:
+        print(json.dumps({"report": str(folder), "summary": payload["summary"]}))
+        return
+    for table in qa_tables(halves):
+        console.print(table)
+    console.print(f"report: {folder}/report.json", style="dim")
 
 
 def make_judge(kind: str, library: Library, params_path: Path | None) -> Judge:

@@ -195,7 +195,14 @@ class QAItem(BaseModel):
     doc: str | None = Field(None, description="doc_id of the gold document")
     page: int | None = None
     quote: str = Field("", description="Passage of the gold document that answers the question")
-    kind: Literal["answerable", "unanswerable"] = "answerable"
+    kind: Literal["answerable", "unanswerable", "number", "fact", "comparison", "definition"] = "answerable"
+    source_type: str | None = Field(None, description="pdf, latex, logbook, inspire, abstract or none")
+    section: str | None = None
+    difficulty: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return self.kind != "unanswerable"
 
 
 def load_qa(path: Path) -> list[QAItem]:

@@ -105,7 +105,12 @@ class ExtractiveGenerator(Generator):
 
     def stream(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> Iterator[str]:
         """One fragment per chosen sentence, its marker placed before the final punctuation."""
-        chosen = self.select(question, passages, audience)
+        return self.render(self.select(question, passages, audience), passages, audience)
+
+    def render(
+        self, chosen: list[tuple[str, list[int]]], passages: list[Hit], audience: Audience = "researcher"
+    ) -> Iterator[str]:
+        """`chosen` (sentence, [passage numbers]) as answer text; a newcomer gets the jargon explained."""
         if audience == "newcomer":
             chosen = explained(sorted(chosen, key=lambda c: bool(extract_numbers(c[0]))), passages)
         for sentence, numbers in chosen:
