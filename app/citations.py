@@ -8,6 +8,7 @@ from heprag.app.answer import Answer, Citation, Sentence, make_citation
 from heprag.app.answering.evidence import whole_sentences
 from heprag.index.keyword import tokenize
 from heprag.index.types import Hit
+from heprag.ingest.sentences import sentences
 
 _REF = r"\d+(?:\s*[-–]\s*\d+)?"
 MARKER = re.compile(rf"\s*\[({_REF}(?:\s*[,;]\s*{_REF})*)\]")

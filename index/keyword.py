@@ -120,6 +120,7 @@ SYMBOL_WORDS = {
     "ττ": "tau", "ditau": "tau", "τ+τ-": "tau", "bb": "bottom", "bottom-antibottom": "bottom",
     "ee": "electron", "e+e-": "electron", "dielectron": "electron", "cc": "charm",
     "zγ": "photon", "ww∗": "ww", "zz∗": "zz", "tth": "top", "tt": "top",
+    "mumu": "muon", "tautau": "tau", "gammagamma": "photon", "zz*": "zz", "ww*": "ww",
 }  # fmt: skip
 
 

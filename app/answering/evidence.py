@@ -84,6 +84,8 @@ def is_junk_sentence(sentence: str) -> bool:
         return True
     if len(_INITIALS.findall(sentence)) >= 3:  # author list
         return True
+    if len(re.findall(r"[+−-]?\d[\d.]*", sentence)) > 0.4 * len(words):  # table rows
+        return True
     alpha = [w for w in words if w[:1].isalpha()]
     lower = [w for w in alpha if w[:1].islower()]
     if len(alpha) >= 4 and len(lower) < 0.35 * len(alpha):  # headers, name lists

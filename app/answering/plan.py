@@ -36,6 +36,8 @@ MAX_SENTENCES = 3
 SUPPORT_RATIO = 0.85  # a supporting sentence scores at least this share of the opening one
 PROCESSES = frozenset({"muon", "photon", "tau", "bottom", "electron", "charm", "ww", "zz", "top"})
 _BOSONS = [re.compile(r"\bW(?=\s+(?:boson|mass))"), re.compile(r"\bZ(?=\s+boson)")]
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
+_BECAUSE = re.compile(r"\b(?:because|since|due to|so that|in order to|to avoid|to ensure|would|otherwise)\b", re.I)
 _CAPTION = re.compile(r"^\s*(?:fig(?:ure)?|table)\.?\s*\d+\s*[:.]", re.IGNORECASE)
 _PROPER = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9-]*|[A-Z][a-z]+[A-Z]\w*)(?![\w])")
 
@@ -162,6 +164,7 @@ class Planner:
         conditions = set(extract_numbers(q.text))
         asked = PROCESSES & set(tokenize(q.text))
         subjects = [e for e in q.experiments if e != q.source_experiment]
+        years = set(_YEAR.findall(q.text))
         titles: dict[str, float] = {}
         passages: dict[str, set[str]] = {}
         out = []
@@ -192,6 +195,11 @@ class Planner:
                 score -= 0.12
             if q.wants_expected and re.search(r"\bexpected\b", c.text, re.IGNORECASE):
                 score += 0.03
+            stated_years = set(_YEAR.findall(c.text))
+            if years and stated_years and not years & stated_years:
+                score -= 0.08  # "the 2012 excess" is not the one of the 2011 data
+            if q.why and _BECAUSE.search(c.text):
+                score += 0.05
             valued = states_value(c.text, q.quantity) if q.kind in ("value", "comparison") else True
             out.append(Scored(c, score / (1 + 0.03 * (c.n - 1)), valued))
         return sorted(out, key=lambda s: -s.score)

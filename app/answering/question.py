@@ -83,6 +83,10 @@ class Question:
     wants_expected: bool = False
 
     @property
+    def why(self) -> bool:
+        return bool(re.match(r"\s*why\b|.*\bwhy\b", self.text, re.IGNORECASE))
+
+    @property
     def compares(self) -> bool:
         return self.kind == "comparison"
 

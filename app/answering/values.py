@@ -40,9 +40,14 @@ _VALUE: dict[Quantity, re.Pattern[str]] = {
     "generic": re.compile(r"\d"),
 }
 
+_MASS_HYPOTHESIS = re.compile(rf"\bm_?\{{?h\}}?\s*=\s*{_N}\s*(?:gev)?", re.I)
+
 
 def states_value(sentence: str, quantity: Quantity | None) -> bool:
     """True when `sentence` contains a value of `quantity` (any sentence qualifies when None)."""
     if quantity is None:
         return True
-    return bool(_VALUE[quantity].search(normalise(sentence)))
+    text = normalise(sentence)
+    if quantity != "mass":  # "for mH = 126 GeV" states the hypothesis, not the value asked
+        text = _MASS_HYPOTHESIS.sub(" ", text)
+    return bool(_VALUE[quantity].search(text))
