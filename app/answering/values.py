@@ -33,7 +33,12 @@ _VALUE: dict[Quantity, re.Pattern[str]] = {
         re.I,
     ),
     "factor": re.compile(rf"factor|{_N}\s*(?:×|x|times)\b|\btimes\b|speed-?up|{_N}\s*[-–]\s*{_N}", re.I),
-    "time": re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{4}\s*(?:utc|z)\b|\b(?:am|pm|utc|minutes?|hours?)\b", re.I),
+    "time": re.compile(  # a time of day, a duration, a date, a month, a season or a year
+        r"\b\d{1,2}:\d{2}\b|\b\d{4}\s*(?:utc|z)\b|\b(?:am|pm|utc|minutes?|hours?|days?|weeks?)\b"
+        r"|\b(?:19|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s|"
+        r"\b(?:spring|summer|autumn|fall|winter)\b",
+        re.I,
+    ),
     "width": re.compile(rf"{_N}\s*(?:mev|gev|kev)|width", re.I),
     "ratio": re.compile(rf"{_N}\s*(?:e-?\d+|%)|{_N}\s*(?:±|\+)", re.I),
     "coupling": re.compile(rf"(?:κ|kappa)[^.;]{{0,30}}?{_N}|{_N}\s*±\s*{_N}", re.I),
