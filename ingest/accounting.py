@@ -15,25 +15,20 @@ def account_files(report: IngestReport, order: list[str], placed: list[Placed]) 
     """Fill `report.files`, one entry per absolute path of `order` (discovery order), from the skips,
     the failures and where each parsed representation went."""
     status_of: dict[str, FileStatus] = {}
-    for status in ("unchanged", "updated", "added"):  # a document both unchanged and added was added
-        status_of |= dict.fromkeys(getattr(report, status), status)
+    for name in ("unchanged", "updated", "added"):  # a document both unchanged and added was added
+        status_of |= dict.fromkeys(getattr(report, name), name)
     by_path: dict[str, list[tuple[FileStatus, str, str | None]]] = {}
     for p in placed:
-        status: FileStatus = (
-            status_of.get(p.doc_id, "unchanged")
-            if p.placement == "text"
-            else "merged"
-            if p.placement == "merged"
-            else p.placement
-        )
+        status = status_of.get(p.doc_id, "unchanged") if p.placement == "text" else p.placement
         by_path.setdefault(p.rep.source.abs_path, []).append((status, p.doc_id, p.reason))
-    reasons = {str(Path(f.path).resolve()): ("failed", f.reason) for f in report.failed}
+    reasons: dict[str, tuple[FileStatus, str]] = {
+        str(Path(f.path).resolve()): ("failed", f.reason) for f in report.failed
+    }
     reasons |= {str(Path(f.path).resolve()): ("skipped", f.reason) for f in report.skipped}
     outcomes = []
     for path in order:
         if path in reasons:
-            status, reason = reasons[path]
-            outcomes.append(FileOutcome(path=path, status=status, reason=reason))  # type: ignore[arg-type]
+            outcomes.append(FileOutcome(path=path, status=reasons[path][0], reason=reasons[path][1]))
             continue
         entries = by_path.get(path, [])
         if not entries:

@@ -125,7 +125,7 @@ def _merge_group(group: list[Representation], result: MergeResult) -> None:
     doc_id = strong_id(members) or primary.path_id()
     result.documents.append(_compose(doc_id, roles, pages))
     for rep, role in roles:
-        how = "text" if role == "text" else "merged"
+        how: Placement = "text" if role == "text" else "merged"
         result.placed.append(Placed(rep, doc_id, how, None if how == "text" else f"{role} of {doc_id}"))
     for rep in older:
         result.placed.append(
