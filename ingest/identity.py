@@ -14,7 +14,12 @@ from pathlib import Path
 
 from heprag.index.types import Document, SourceFile
 from heprag.ingest.discover import Found
-from heprag.ingest.sources.ids import split_arxiv_id
+from heprag.ingest.sources.ids import (
+    normal_report_number,
+    report_numbers,
+    split_arxiv_id,
+    title_page_numbers,
+)
 
 # Ids parsers derive from a bare file name: never an identity, replaced by a path id.
 WEAK_PREFIXES = ("pdf:", "tex:", "text:", "md:", "html:", "nougat:")
@@ -23,14 +28,6 @@ RECORD_PARSERS = frozenset({"jsonl-records", "elog", "shiftlog", "inspire-marcxm
 # Sources that are metadata (abstract, authors, journal), not a paper's full text.
 METADATA_SOURCES = frozenset({"inspire", "arxiv"})
 TITLED_TEXTS = frozenset({"pdf", "latex", "latex-archive", "nougat"})
-REPORT_NUMBER = re.compile(
-    r"\b(HSF-(?:TN|DOC|CWP)-\d{4}-\d{2,3}"
-    r"|CERN-(?:[A-Z]{2,6}-)?[A-Z]{2,6}[-/]\d{4}-\d{3,4}"
-    r"|(?:ATLAS|CMS|LHCb|ALICE)-[A-Z]{2,5}-\d{2,4}-\d{2,3}"
-    r"|FERMILAB-[A-Z]{2,5}-\d{2,4}-\d{2,4}"
-    r"|SLAC-PUB-\d{3,6})\b",
-    re.IGNORECASE,
-)
 FRONT_END = re.compile(r"\\begin\s*\{abstract\}|\\abstract\s*\{|\\section\*?\s*\{|\\maketitle")
 FRONT_CHARS = 20_000
 TITLE_KEY_WORDS = 5  # a full text's title joins it to another format of the paper from this length
@@ -89,45 +86,18 @@ def doi_of(doc: Document) -> str | None:
     return re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", str(raw).strip(), flags=re.I).lower() or None
 
 
-def normal_report_number(text: str) -> str:
-    """'cern-ep/2018-223' -> 'CERN-EP-2018-223'."""
-    return text.upper().replace("/", "-")
-
-
-def report_numbers(text: str) -> list[str]:
-    return list(dict.fromkeys(normal_report_number(m.group(1)) for m in REPORT_NUMBER.finditer(text)))
-
-
 def front_matter(path: Path, parser: str) -> str:
-    """The title-page text of a PDF (page 1) or a LaTeX file (its document up to the abstract)."""
-    try:
-        if parser == "pdf":
-            import pymupdf
-
-            with pymupdf.open(path) as pdf:
-                return str(pdf[0].get_text())[:FRONT_CHARS] if pdf.page_count else ""
-        if parser == "latex":
-            from heprag.ingest.sources.latex import BEGIN_DOC, strip_comments
-
-            with path.open("rb") as handle:
-                text = strip_comments(handle.read(200_000).decode("utf-8", "replace"))
-            begin = BEGIN_DOC.search(text)
-            text = text[begin.end() :] if begin else text
-            end = FRONT_END.search(text)
-            return text[: end.start() if end else FRONT_CHARS][:FRONT_CHARS]
-    except Exception:  # a front page we cannot read only costs the report-number match
+    """The title page of a LaTeX file (its document up to the abstract); a PDF's parser reads its own."""
+    if parser != "latex":
         return ""
-    return ""
+    from heprag.ingest.sources.latex import BEGIN_DOC, strip_comments
 
-
-def title_page_numbers(front: str) -> list[str]:
-    """Report numbers standing on a line of their own (a title-page stamp or ID table cell), not the
-    ones a sentence mentions ('updates HSF-TN-2016-04', 'the Roadmap HSF-CWP-2017-01')."""
-    lines = (
-        re.sub(r"[&\\{}\[\]~\s]+|^(report\s*(no|number)\.?:?)", "", line, flags=re.I)
-        for line in re.split(r"\n|\\\\", front)  # lines, and rows of a LaTeX table
-    )
-    return list(dict.fromkeys(normal_report_number(x) for x in lines if REPORT_NUMBER.fullmatch(x)))
+    with path.open("rb") as handle:
+        text = strip_comments(handle.read(200_000).decode("utf-8", "replace"))
+    begin = BEGIN_DOC.search(text)
+    text = text[begin.end() :] if begin else text
+    end = FRONT_END.search(text)
+    return text[: end.start() if end else FRONT_CHARS][:FRONT_CHARS]
 
 
 def file_hash(path: Path) -> str:
