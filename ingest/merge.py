@@ -1,11 +1,12 @@
 """One paper, several representations, one document.
 
-Representations that share an identity key (arXiv id, INSPIRE recid, DOI, report number, or an `x.pdf`
-beside its `x.tex`) are one paper. The document takes its text from the best full text (LaTeX, so the
+Representations that share an identity key (arXiv id, INSPIRE recid, DOI, report number, a long title,
+or an `x.pdf` beside its `x.tex`) are one paper. The document takes its text from the best full text (LaTeX, so the
 equations stay intact, before unarXive/Nougat, before PDF), its page anchors from the PDF, and its
 authors, collaboration, journal and texkey from INSPIRE. Nothing is dropped silently: an older arXiv
-version is *superseded*, an identical copy is a *duplicate*, and a second, different full text in the
-same format claiming the same identity is a *conflict* — kept as its own document and reported.
+version is *superseded*, an identical copy is a *duplicate*, and a second, different full text claiming
+the same identity (or a PDF matching under half of the text) is a *conflict*: kept as its own document
+and reported.
 """
 
 from __future__ import annotations
@@ -118,8 +119,8 @@ def _merge_group(group: list[Representation], result: MergeResult) -> None:
                 continue
             pages = (rep, *aligned)
             roles.append((rep, "pages"))
-        else:
-            roles.append((rep, "duplicate"))
+        else:  # a second full text in another format: kept, never silently folded away
+            conflicts.append(rep)
     roles += [(r, "metadata") for r in metas if r is not primary]
     members = [r for r, _ in roles]
     doc_id = strong_id(members) or primary.path_id()
@@ -133,7 +134,8 @@ def _merge_group(group: list[Representation], result: MergeResult) -> None:
         )
     for rep in conflicts:
         kept_as = rep.path_id() if rep.weak or rep.doc.doc_id == doc_id else rep.doc.doc_id
-        kept_as = kept_as if kept_as != doc_id else f"{doc_id}~{rep.file_hash}"
+        if kept_as == doc_id:
+            kept_as = f"{doc_id}~{rep.file_hash}" + (f"-{rep.order}" if rep.source.record else "")
         result.documents.append(_compose(kept_as, [(rep, "text")], None))
         why = "another version" if rep.source.parser == "pdf" else "a different text"
         result.placed.append(Placed(rep, kept_as, "conflict", f"claims {doc_id} with {why}"))

@@ -130,6 +130,25 @@ def test_two_different_texts_claiming_one_report_number_are_both_kept_as_a_confl
     assert sorted(f.status for f in report.files) == ["added", "conflict"]
 
 
+def test_an_identical_copy_is_one_document_and_reported_as_a_duplicate(tmp_path: Path) -> None:
+    text = paper_tex("Vacuum", "It describes the platform. " * 5).replace(
+        "\\maketitle", "\\begin{tabular}{ll}\n & HSF-TN-2099-01 \\\\\n\\end{tabular}\n"
+    )
+    for folder in ("a", "b"):
+        (tmp_path / "DIR" / folder).mkdir(parents=True)
+        (tmp_path / "DIR" / folder / "note.tex").write_text(text)
+
+    report = ingest(tmp_path / "idx", tmp_path / "DIR")
+
+    [doc] = documents(tmp_path / "idx").values()
+    assert doc.doc_id == "report:HSF-TN-2099-01"
+    assert [(s.path, s.role) for s in doc.sources] == [("a/note.tex", "text"), ("b/note.tex", "duplicate")]
+    assert [(f.status, f.reason) for f in report.files] == [
+        ("added", None),
+        ("merged", "duplicate of report:HSF-TN-2099-01"),
+    ]
+
+
 def test_a_latex_paper_and_its_pdf_are_one_document_with_pages_and_equations(tmp_path: Path) -> None:
     root = tmp_path / "DIR"
     root.mkdir()
