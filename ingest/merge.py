@@ -1,12 +1,12 @@
 """One paper, several representations, one document.
 
-Representations that share an identity key (arXiv id, INSPIRE recid, DOI, report number, a long title,
-or an `x.pdf` beside its `x.tex`) are one paper. The document takes its text from the best full text (LaTeX, so the
-equations stay intact, before unarXive/Nougat, before PDF), its page anchors from the PDF, and its
-authors, collaboration, journal and texkey from INSPIRE. Nothing is dropped silently: an older arXiv
-version is *superseded*, an identical copy is a *duplicate*, and a second, different full text claiming
-the same identity (or a PDF matching under half of the text) is a *conflict*: kept as its own document
-and reported.
+Representations that share an identity key (arXiv id, INSPIRE recid, DOI, report number, a long
+title, or an `x.pdf` beside its `x.tex`) are one paper. The document takes its text from the best
+full text (LaTeX, so the equations stay intact, before unarXive/Nougat, before PDF), its page anchors
+from the PDF, and its authors, collaboration, journal and texkey from INSPIRE. Nothing is dropped
+silently: an older arXiv version is *superseded*, an identical copy is a *duplicate*, and a second,
+different full text claiming the same identity (or a PDF matching under half of the text) is a
+*conflict*: kept as its own document and reported.
 """
 
 from __future__ import annotations

@@ -164,7 +164,7 @@ def test_a_latex_paper_and_its_pdf_are_one_document_with_pages_and_equations(tmp
     [doc] = documents(tmp_path / "idx").values()
     assert [(s.path, s.role) for s in doc.sources] == [("note.tex", "text"), ("note.pdf", "pages")]
     gen = current_generation(tmp_path / "idx")
-    store = MetadataStore(gen / "metadata.sqlite", readonly=True)  # type: ignore[operator]
+    store = MetadataStore(gen / "metadata.sqlite", readonly=True)
     chunks = store.chunks_of(doc.doc_id)
     store.close()
     assert any("\\frac{|M_{new}|^2}{|M_{orig}|^2}" in c.text for c in chunks)
@@ -194,9 +194,9 @@ def test_the_pdf_and_latex_of_an_hsf_note_are_one_document_citing_pages(
         ("HSF-TN-2016-01.tex", "text"),
         ("HSF-TN-2016-01.pdf", "pages"),
     ]
-    assert doc.extra["pages"] == 10 and float(doc.extra["pages_aligned"] or 0) > 0.9  # type: ignore[arg-type]
+    assert doc.extra["pages"] == 10 and float(doc.extra["pages_aligned"] or 0) > 0.9
     gen = current_generation(tmp_path / "idx")
-    store = MetadataStore(gen / "metadata.sqlite", readonly=True)  # type: ignore[operator]
+    store = MetadataStore(gen / "metadata.sqlite", readonly=True)
     pages = [c.page_start for c in store.chunks_of(doc.doc_id)]
     store.close()
     assert None not in pages and pages == sorted(pages) and pages[-1] >= 8
