@@ -133,8 +133,8 @@ def _merge_group(group: list[Representation], result: MergeResult) -> None:
             Placed(rep, doc_id, "superseded", f"older arXiv version, superseded by {doc_id}")
         )
     for rep in conflicts:
-        kept_as = rep.path_id() if rep.weak or rep.doc.doc_id == doc_id else rep.doc.doc_id
-        if kept_as == doc_id:
+        kept_as = rep.path_id() if rep.weak else rep.doc.doc_id
+        if kept_as == doc_id:  # one file's records share its hash: the record's order tells them apart
             kept_as = f"{doc_id}~{rep.file_hash}" + (f"-{rep.order}" if rep.source.record else "")
         result.documents.append(_compose(kept_as, [(rep, "text")], None))
         why = "another version" if rep.source.parser == "pdf" else "a different text"

@@ -277,3 +277,27 @@ def test_the_exclude_setting_can_let_a_readme_in(tmp_path: Path) -> None:
 
     assert [f.status for f in report.files] == ["added"]
     assert [s.path for d in documents(tmp_path / "idx").values() for s in d.sources] == ["README.md"]
+
+
+def test_real_logbooks_keep_every_entry_under_a_distinct_id() -> None:
+    """Two ELOG exports of one logbook ('logbooks/412'...) overlap: equal entries merge, different ones
+    are conflicts kept under their own ids; no entry is lost and no id is used twice."""
+    from heprag.ingest.discover import discover
+    from heprag.ingest.identity import representations
+    from heprag.ingest.merge import merge
+    from heprag.ingest.sources.base import ParseLimits
+
+    root = require_corpus("logbooks", "elog")
+    reps = []
+    for found in discover([root]):
+        if found.parser and not found.skipped:
+            reps += representations(found, list(found.parser.parse(found.path, ParseLimits())), len(reps))
+
+    result = merge(reps)
+
+    ids = [d.doc_id for d in result.documents]
+    assert len(ids) == len(set(ids)) and len(result.placed) == len(reps)
+    placements = {p.placement for p in result.placed}
+    assert placements == {"text", "merged", "conflict"} and result.conflicts
+    kept = {c.kept_as for c in result.conflicts}
+    assert kept <= set(ids) and all("~" in k for k in kept)
