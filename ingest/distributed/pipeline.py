@@ -103,7 +103,7 @@ class RayIngestor:
                     report.unsupported.append(str(found.path))
                 report.skipped.append(FileFailure(path=str(found.path), reason=found.skipped or "no parser"))
             else:
-                rows.append({"file_idx": len(rows), "path": str(found.path)})
+                rows.append({"file_idx": len(rows), "path": str(found.path), "root": str(found.root)})
         return self._run(report, lambda ray: self._parse(ray, rows))
 
     def ingest_documents(

@@ -301,3 +301,27 @@ def test_real_logbooks_keep_every_entry_under_a_distinct_id() -> None:
     assert placements == {"text", "merged", "conflict"} and result.conflicts
     kept = {c.kept_as for c in result.conflicts}
     assert kept <= set(ids) and all("~" in k for k in kept)
+
+
+def test_the_distributed_parse_gives_the_same_ids_and_sources(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    from heprag.ingest.distributed.stages import parse_file
+    from heprag.ingest.sources.base import ParseLimits
+
+    root = tmp_path / "DIR"
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        (root / name / "main.tex").write_text(paper_tex(f"Paper {name}", f"Paper {name} measures jets. " * 5))
+    report = ingest(tmp_path / "idx", root)
+
+    rows = [
+        parse_file({"file_idx": i, "path": str(root / n / "main.tex"), "root": str(root)}, ParseLimits())
+        for i, n in enumerate("ab")
+    ]
+
+    distributed = [Document.model_validate_json(r["doc_json"]) for file_rows in rows for r in file_rows]
+    assert [d.doc_id for d in distributed] == report.added
+    stored = sorted(documents(tmp_path / "idx").values(), key=lambda d: d.doc_id)  # kept without blocks
+    assert [d.model_dump(exclude={"blocks"}) for d in distributed] == [
+        d.model_dump(exclude={"blocks"}) for d in stored
+    ]
