@@ -123,17 +123,17 @@ def representations(found: Found, docs: list[Document], order: int) -> list[Repr
             parser=parser,
         )
         rep = Representation(doc, source, order + i, digest)
-        rep.report_numbers = _claimed_report_numbers(doc, found.path, front)
+        rep.report_numbers = _claimed_report_numbers(doc, None if records else found.path, front)
         rep.keys = _keys(rep, found.path)
         reps.append(rep)
     return reps
 
 
-def _claimed_report_numbers(doc: Document, path: Path, front: str) -> list[str]:
+def _claimed_report_numbers(doc: Document, path: Path | None, front: str) -> list[str]:
+    """From the file name (not for a file of many records), the title page, and the record itself."""
     listed = [normal_report_number(r.strip()) for r in str(doc.extra.get("report_numbers") or "").split(";")]
-    return list(
-        dict.fromkeys([*report_numbers(path.stem), *title_page_numbers(front), *filter(None, listed)])
-    )
+    named = report_numbers(path.stem) if path else []
+    return list(dict.fromkeys([*named, *title_page_numbers(front), *filter(None, listed)]))
 
 
 def _keys(rep: Representation, path: Path) -> set[str]:

@@ -23,7 +23,7 @@ from heprag.index.vectors import IndexKind
 from heprag.ingest.accounting import account_files
 from heprag.ingest.chunking import ChunkSettings, chunk_document
 from heprag.ingest.discover import DEFAULT_EXCLUDE, Found, discover
-from heprag.ingest.identity import Representation, representations
+from heprag.ingest.identity import WEAK_PREFIXES, Representation, representations
 from heprag.ingest.isolation import IsolatedParser
 from heprag.ingest.merge import merge
 from heprag.ingest.report import FileFailure, IngestReport
@@ -290,7 +290,7 @@ def _versions(doc_id: str, existing: set[str]) -> list[tuple[int, str]]:
 
 def _older_versions(doc_id: str, existing: set[str]) -> list[str]:
     """Older arXiv versions; for a path id ('tex:a/main@1f2e3d4c'), the same file's earlier contents."""
-    if "@" in doc_id:
+    if "@" in doc_id and doc_id.startswith(WEAK_PREFIXES):
         family = doc_id.rsplit("@", 1)[0] + "@"
         return [other for other in existing if other.startswith(family) and other != doc_id]
     match = ARXIV_DOC.match(doc_id)
