@@ -103,6 +103,11 @@ def ingest(
     saved = state.settings.index.dir / "reports"
     for failure in report.failed:
         err.print(f"[red]failed[/red] {failure.path}: {failure.reason}")
+    for conflict in report.conflicts:
+        err.print(
+            f"[yellow]conflict[/yellow] {conflict.path} claims {conflict.doc_id} (as {conflict.other_path}); "
+            f"kept as {conflict.kept_as}"
+        )
     console.print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.removed)} superseded, {len(report.failed)} failed, "
@@ -110,6 +115,8 @@ def ingest(
         f"{report.chunks_written} chunks written, {report.chunks_embedded} embedded "
         f"(others from the cache) in {report.seconds.get('total', 0):.1f} s"
     )
+    if report.files:
+        console.print(report.files_summary())
     console.print(f"index: {state.settings.index.dir}  report: {saved}", style="dim")
     if report.documents_indexed == 0:
         err.print("[red]nothing could be ingested[/red]")

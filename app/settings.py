@@ -22,6 +22,7 @@ from pydantic_settings import (
 from heprag.index.embedder import DEFAULT_MODEL, Embedder
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.errors import ConfigError
+from heprag.ingest.discover import DEFAULT_EXCLUDE
 
 
 class _Section(BaseModel):
@@ -70,7 +71,11 @@ class ChunkingSettings(_Section):
 
 class IngestSettings(_Section):
     include: list[str] = Field(default_factory=list, description="Glob patterns a file must match")
-    exclude: list[str] = Field(default_factory=lambda: ["**/.*"], description="Glob patterns to skip")
+    exclude: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_EXCLUDE),
+        description="Globs of files/folders to skip (reported as skipped); a glob without '/' matches any "
+        "path component. The default skips dot-files and VCS folders, READMEs, licences and templates",
+    )
     max_file_bytes: int = 200_000_000
     max_pages: int = 3_000
     max_archive_members: int = 5_000

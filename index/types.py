@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 
 BlockKind = Literal["text", "abstract", "caption", "equation", "table", "logbook"]
 SourceType = Literal["paper", "logbook", "note"]
+STRIPPED_PREFIXES = ("arXiv:", "inspire:", "report:", "doi:")
+SourceRole = Literal["text", "pages", "metadata", "duplicate"]
 
 
 def content_hash(text: str) -> str:
@@ -35,6 +37,18 @@ class Reference(BaseModel):
     doi: str | None = None
 
 
+class SourceFile(BaseModel):
+    """One input a document was built from: a file, or one record of a multi-record file."""
+
+    path: str = Field(description="Path relative to the ingest root (posix), e.g. 'HSF-TN/2016-01/x.tex'")
+    abs_path: str = Field("", description="Absolute path of the file")
+    record: str | None = Field(None, description="Id of the record within a JSONL/XML/ELOG file")
+    parser: str = ""
+    role: SourceRole = Field(
+        "text", description="text (the chunked text), pages (page anchors), metadata, duplicate"
+    )
+
+
 class Document(BaseModel):
     """A parsed source: metadata plus ordered text blocks."""
 
@@ -55,6 +69,9 @@ class Document(BaseModel):
     blocks: list[Block] = Field(default_factory=list)
     references: list[Reference] = Field(default_factory=list)
     extra: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    sources: list[SourceFile] = Field(
+        default_factory=list, description="Every input this document was built from (set at ingestion)"
+    )
     content_hash: str = ""
 
     def model_post_init(self, __context: object) -> None:
@@ -73,9 +90,8 @@ class Document(BaseModel):
     @property
     def short_name(self) -> str:
         """Human short name used in citation labels, e.g. 'ATLAS 2007.07830v2'."""
-        ident = (
-            self.doc_id.split(":", 1)[-1] if self.doc_id.startswith(("arXiv:", "inspire:")) else self.doc_id
-        )
+        ident = self.doc_id.split(":", 1)[-1] if self.doc_id.startswith(STRIPPED_PREFIXES) else self.doc_id
+        ident = ident.split("@", 1)[0]  # a path id's content hash is not for humans
         return f"{self.collaboration} {ident}" if self.collaboration else ident
 
 

@@ -20,9 +20,12 @@ from heprag.index.metadata import MetadataStore
 from heprag.index.store import IndexWriter, VectorBuilder, current_generation
 from heprag.index.types import Chunk, Document
 from heprag.index.vectors import IndexKind
+from heprag.ingest.accounting import account_files
 from heprag.ingest.chunking import ChunkSettings, chunk_document
-from heprag.ingest.discover import discover
+from heprag.ingest.discover import DEFAULT_EXCLUDE, Found, discover
+from heprag.ingest.identity import WEAK_PREFIXES, Representation, representations
 from heprag.ingest.isolation import IsolatedParser
+from heprag.ingest.merge import merge
 from heprag.ingest.report import FileFailure, IngestReport
 from heprag.ingest.sources.base import ParseLimits
 
@@ -68,12 +71,14 @@ class Ingestor:
         self.show_progress = show_progress
 
     def ingest_paths(
-        self, paths: Iterable[Path], include: Iterable[str] = (), exclude: Iterable[str] = ()
+        self, paths: Iterable[Path], include: Iterable[str] = (), exclude: Iterable[str] = DEFAULT_EXCLUDE
     ) -> IngestReport:
+        """Ingest files and folders; every file ends in the report as added, merged, unchanged,
+        superseded, conflict, skipped or failed (with the reason)."""
         report = IngestReport()
         started = time.perf_counter()
         files = list(discover([Path(p) for p in paths], include, exclude))
-        documents: list[Document] = []
+        reps: list[Representation] = []
         isolated = (
             IsolatedParser(self.limits, self.parse_timeout_s, self.parse_memory_mb)
             if self.parse_timeout_s
@@ -81,17 +86,29 @@ class Ingestor:
         )
         with _progress(self.show_progress) as bar, isolated or nullcontext():
             task = bar.add_task("Parsing", total=len(files)) if bar else None
-            for path, parser in files:
+            for found in files:
                 report.files_seen += 1
-                if parser is None:
-                    report.unsupported.append(str(path))
-                else:
-                    documents.extend(self._parse(path, parser, report, isolated))
+                reps += self._read(found, report, isolated, len(reps))
                 if bar:
                     bar.advance(task)
+        merged = merge(reps)
+        report.conflicts = merged.conflicts
         report.seconds["parse"] = round(time.perf_counter() - started, 3)
         crash_point("after-parse")
-        return self.ingest_documents(documents, report)
+        self.ingest_documents(merged.documents, report)
+        account_files(report, [str(f.path.resolve()) for f in files], merged.placed)
+        return report
+
+    def _read(
+        self, found: Found, report: IngestReport, isolated: IsolatedParser | None, order: int
+    ) -> list[Representation]:
+        if found.skipped or found.parser is None:
+            if found.unsupported:
+                report.unsupported.append(str(found.path))
+            report.skipped.append(FileFailure(path=str(found.path), reason=found.skipped or "no parser"))
+            return []
+        docs = self._parse(found.path, found.parser, report, isolated)
+        return representations(found, docs, order) if docs else []
 
     def _parse(
         self, path: Path, parser: Any, report: IngestReport, isolated: IsolatedParser | None
@@ -236,8 +253,8 @@ def publish(
 ) -> None:
     """Write (document, chunks, vectors) into the next generation and publish it atomically.
 
-    Older arXiv versions are superseded by newer ones; `build_vectors` replaces the in-memory FAISS build
-    (the distributed path streams IVF / IVF-PQ for very large corpora).
+    Older arXiv versions and earlier contents of a file are superseded; `build_vectors` replaces the FAISS
+    build (the distributed path streams IVF / IVF-PQ for very large corpora).
     """
     settings: dict[str, int | str | float] = {**chunking.__dict__, "tokenizer": info.model}
     writer = IndexWriter(index_dir, info, settings)
@@ -272,6 +289,10 @@ def _versions(doc_id: str, existing: set[str]) -> list[tuple[int, str]]:
 
 
 def _older_versions(doc_id: str, existing: set[str]) -> list[str]:
+    """Older arXiv versions; for a path id ('tex:a/main@1f2e3d4c'), the same file's earlier contents."""
+    if "@" in doc_id and doc_id.startswith(WEAK_PREFIXES):
+        family = doc_id.rsplit("@", 1)[0] + "@"
+        return [other for other in existing if other.startswith(family) and other != doc_id]
     match = ARXIV_DOC.match(doc_id)
     version = int(match.group("version")) if match else 0
     return [other for v, other in _versions(doc_id, existing) if v < version]

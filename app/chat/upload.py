@@ -98,7 +98,17 @@ def fetch_and_ingest(
 def _merge(total: IngestReport, report: IngestReport) -> None:
     total.files_seen += report.files_seen
     total.files_parsed += report.files_parsed
-    for name in ("unsupported", "failed", "added", "updated", "unchanged", "removed"):
+    for name in (
+        "unsupported",
+        "failed",
+        "skipped",
+        "added",
+        "updated",
+        "unchanged",
+        "removed",
+        "conflicts",
+        "files",
+    ):
         getattr(total, name).extend(getattr(report, name))
     total.chunks_written += report.chunks_written
     total.chunks_embedded += report.chunks_embedded

@@ -96,12 +96,14 @@ class RayIngestor:
     ) -> IngestReport:
         report = IngestReport()
         rows: list[dict[str, Any]] = []
-        for path, parser in discover([Path(p) for p in paths], include, exclude):
+        for found in discover([Path(p) for p in paths], include, exclude):
             report.files_seen += 1
-            if parser is None:
-                report.unsupported.append(str(path))
+            if found.skipped or found.parser is None:
+                if found.unsupported:
+                    report.unsupported.append(str(found.path))
+                report.skipped.append(FileFailure(path=str(found.path), reason=found.skipped or "no parser"))
             else:
-                rows.append({"file_idx": len(rows), "path": str(path)})
+                rows.append({"file_idx": len(rows), "path": str(found.path), "root": str(found.root)})
         return self._run(report, lambda ray: self._parse(ray, rows))
 
     def ingest_documents(

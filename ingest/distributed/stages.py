@@ -23,6 +23,9 @@ from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.errors import HepragError
 from heprag.index.types import Chunk, Document
 from heprag.ingest.chunking import ChunkSettings, chunk_document
+from heprag.ingest.discover import Found
+from heprag.ingest.identity import representations
+from heprag.ingest.merge import merge
 from heprag.ingest.sources.base import ParseLimits, parser_for
 
 DOC_COLUMNS = ["file_idx", "doc_idx", "doc_id", "content_hash", "doc_json", "path", "error"]
@@ -37,6 +40,9 @@ def parse_file(row: dict[str, Any], limits: ParseLimits) -> list[dict[str, Any]]
         if parser is None:
             raise HepragError(f"{path}: no parser reads this kind of file")
         docs = list(parser.parse(path, limits))
+        # ids as the single-process path gives them (merging across files is that path's alone)
+        found = Found(path, Path(row.get("root") or path.parent), parser)
+        docs = merge(representations(found, docs, 0)).documents if docs else []
     except HepragError as exc:
         return [{**base, "doc_idx": -1, "doc_json": "", "error": str(exc)}]
     except Exception as exc:  # a parser bug must not abort the batch

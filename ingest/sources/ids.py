@@ -1,4 +1,4 @@
-"""Identifiers and links shared by the paper sources: arXiv ids, INSPIRE links, collaborations."""
+"""Identifiers and links shared by the paper sources: arXiv ids, report numbers, INSPIRE links."""
 
 from __future__ import annotations
 
@@ -9,6 +9,35 @@ COLLABORATION = re.compile(
     r"IceCube|Super-Kamiokande|T2K|NOvA|DUNE|sPHENIX|PHENIX|STAR|ISOLDE|NA62|COMPASS|KATRIN|Fermi-LAT)"
     r"\s+(and\s+\w+\s+)?Collaborations?\b"
 )
+REPORT_NUMBER = re.compile(
+    r"\b(HSF-(?:TN|DOC|CWP)-\d{4}-\d{2,3}"
+    r"|CERN-(?:[A-Z]{2,6}-)?[A-Z]{2,6}[-/]\d{4}-\d{3,4}"
+    r"|(?:ATLAS|CMS|LHCb|ALICE)-[A-Z]{2,5}-\d{2,4}-\d{2,3}"
+    r"|FERMILAB-[A-Z]{2,5}-\d{2,4}-\d{2,4}"
+    r"|SLAC-PUB-\d{3,6})\b",
+    re.IGNORECASE,
+)
+
+
+def normal_report_number(text: str) -> str:
+    """'cern-ep/2018-223' -> 'CERN-EP-2018-223'."""
+    return text.upper().replace("/", "-")
+
+
+def report_numbers(text: str) -> list[str]:
+    return list(dict.fromkeys(normal_report_number(m.group(1)) for m in REPORT_NUMBER.finditer(text)))
+
+
+def title_page_numbers(front: str) -> list[str]:
+    """Report numbers standing on a line of their own (a title-page stamp or ID table cell), not the
+    ones a sentence mentions ('updates HSF-TN-2016-04', 'the Roadmap HSF-CWP-2017-01')."""
+    lines = (
+        re.sub(r"[&\\{}\[\]~\s]+|^(report\s*(no|number)\.?:?)", "", line, flags=re.I)
+        for line in re.split(r"\n|\\\\", front)  # lines, and rows of a LaTeX table
+    )
+    return list(dict.fromkeys(normal_report_number(x) for x in lines if REPORT_NUMBER.fullmatch(x)))
+
+
 ARXIV_VERSION = re.compile(r"^(?P<base>.+?)(v(?P<version>\d+))?$")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from heprag.index.errors import LimitExceededError, ParseError
 from heprag.index.types import Block, Document, Reference
 from heprag.ingest.sources.base import FileParser, ParseLimits, check_file_size, register, suffix_is
-from heprag.ingest.sources.ids import arxiv_links, find_collaboration, split_arxiv_id
+from heprag.ingest.sources.ids import arxiv_links, find_collaboration, split_arxiv_id, title_page_numbers
 from heprag.ingest.sources.pdf_headings import NUMBERED_HEADING, Para, paragraphs
 from heprag.ingest.sources.pdf_layout import Line, normalise, page_lines
 
@@ -103,7 +103,10 @@ def parse_pdf(path: Path, limits: ParseLimits = ParseLimits()) -> Iterator[Docum
             raise ParseError(str(path), f"text extraction failed ({exc})") from exc
         if sum(len(line.text) for line in lines) < 200:
             raise ParseError(str(path), "no text layer (image-only PDF?); OCR is not configured")
-        yield _build_document(path, doc, paragraphs(lines), stamp)
+        document = _build_document(path, doc, paragraphs(lines), stamp)
+        if numbers := title_page_numbers("\n".join(line.text for line in lines if line.page == 1)):
+            document.extra["report_numbers"] = "; ".join(numbers)  # identity: HSF-TN-2016-01, CERN-EP-…
+        yield document
 
 
 def _build_document(path: Path, doc: object, paragraphs: list[Para], stamp: re.Match[str] | None) -> Document:
