@@ -108,7 +108,7 @@ class Planner:
         chosen = self.compose(q, scored)
         if not chosen:
             return Plan(q, refusal=f"no-{q.quantity or 'answer'}-stated")
-        reason = self.unsupported(q, chosen[0]) or self.other_year(q, chosen[0], hits)
+        reason = self.unsupported(q, chosen[0])
         if reason:
             return Plan(q, refusal=reason)
         sentences = [(display(s.candidate.text), [s.candidate.n]) for s in chosen]
@@ -120,7 +120,8 @@ class Planner:
         names = [m.group(1) for m in _PROPER.finditer(text)] + experiments_in(text)
         out = []
         for name in dict.fromkeys(names):
-            tokens = [t for t in tokenize(name) if not t.isdigit()]
+            parts = re.split(r"[-_/]", name)  # "HS06-per-core" is known words, not an unknown name
+            tokens = [t for part in parts for t in tokenize(part) if not t.isdigit()]
             if tokens and all(self.corpus.document_frequency(t) == 0 for t in tokens):
                 out.append(name)
         return out
@@ -144,21 +145,6 @@ class Planner:
             if boson.search(q.text) and not boson.search(sentence):
                 return "other-particle"
         return None
-
-    def other_year(self, q: Question, first: Scored, hits: list[Hit]) -> str | None:
-        """The question dates what it asks ("its 2022 paper") and the answer's document is not of then:
-        neither its date (±1 year), its path, nor any of its retrieved passages names that year."""
-        years = {int(y) for y in _YEAR.findall(q.text)}
-        if not years:
-            return None
-        doc = self.doc(first.doc_id)
-        if doc is not None and doc.date is not None and any(abs(doc.date.year - y) <= 1 for y in years):
-            return None
-        texts = [h.chunk.text for h in hits if h.chunk.doc_id == first.doc_id]
-        texts += [doc.path or "", doc.title, *(str(v) for v in doc.extra.values())] if doc else []
-        if any(str(y) in t for y in years for t in texts):
-            return None
-        return f"other-year:{','.join(map(str, sorted(years)))}"
 
     # -- scoring -------------------------------------------------------------------------------
     def title_match(self, weight: dict[str, float], total: float, doc_id: str) -> float:
