@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,7 +40,14 @@ _BOSONS = [re.compile(r"\bW(?=\s+(?:boson|mass))"), re.compile(r"\bZ(?=\s+boson)
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
 _BECAUSE = re.compile(r"\b(?:because|since|due to|so that|in order to|to avoid|to ensure|would|otherwise)\b", re.I)
 _CAPTION = re.compile(r"^\s*(?:fig(?:ure)?|table)\.?\s*\d+\s*[:.]", re.IGNORECASE)
-_PROPER = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9-]*|[A-Z][a-z]+[A-Z]\w*)(?![\w])")
+_PROPER = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9_]*[A-Z0-9][A-Za-z0-9_*-]*|[A-Z][a-z]+[A-Z]\w*)(?![\w])")
+
+
+def processes(text: str) -> set[str]:
+    """Final states a text names (muon, bottom, photon…), PDF glyph runs like 'b ̄b' or 'τ+τ−' included."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
+    plain = re.sub(r"\b([bctμτ])\s*[+−-]?\s*\1[+−-]?(?![a-z])", r"\1\1", plain)
+    return PROCESSES & set(tokenize(plain))
 
 
 @dataclass
@@ -83,6 +91,10 @@ class Planner:
             self._docs[doc_id] = self.corpus.document(doc_id)
         return self._docs[doc_id]
 
+    def title_processes(self, doc_id: str) -> set[str]:
+        doc = self.doc(doc_id)
+        return processes(doc.title) if doc else set()
+
     def collaboration(self, doc_id: str) -> str | None:
         doc = self.doc(doc_id)
         return doc.collaboration if doc else None
@@ -120,7 +132,7 @@ class Planner:
         names = [m.group(1) for m in _PROPER.finditer(text)] + experiments_in(text)
         out = []
         for name in dict.fromkeys(names):
-            parts = re.split(r"[-_/]", name)  # "HS06-per-core" is known words, not an unknown name
+            parts = re.split(r"[-/]", name)  # "HS06-per-core" is known words, not an unknown name
             tokens = [t for part in parts for t in tokenize(part) if not t.isdigit()]
             if tokens and all(self.corpus.document_frequency(t) == 0 for t in tokens):
                 out.append(name)
@@ -137,8 +149,8 @@ class Planner:
                 return f"other-experiment:{own or '?'}"
             if named and not set(subjects) & set(named) and own in subjects:
                 return f"other-experiment:{','.join(named)}"
-        asked = PROCESSES & set(tokenize(q.text))
-        stated = PROCESSES & set(tokenize(sentence))
+        asked = processes(q.text)
+        stated = processes(sentence) or self.title_processes(first.doc_id)
         if asked and stated and not asked & stated:
             return f"other-process:{','.join(sorted(stated))}"
         for boson in _BOSONS:
@@ -163,7 +175,7 @@ class Planner:
         weight = self.weights(q.text)
         total = sum(weight.values()) or 1.0
         conditions = set(extract_numbers(q.text))
-        asked = PROCESSES & set(tokenize(q.text))
+        asked = processes(q.text)
         subjects = [e for e in q.experiments if e != q.source_experiment]
         years = set(_YEAR.findall(q.text))
         titles: dict[str, float] = {}
@@ -191,9 +203,12 @@ class Planner:
             elif subjects and not q.compares:
                 score += 0.08 if own in subjects else -0.08
                 score -= 0.08 * len([e for e in experiments_in(c.text) if e not in subjects and e != own])
-            stated_processes = PROCESSES & terms
+            stated_processes = processes(c.text)
             if asked and stated_processes and not asked & stated_processes:
                 score -= 0.12
+            about = self.title_processes(chunk.doc_id)
+            if asked and about and not asked & about:
+                score -= 0.12  # a paper about another decay
             if q.wants_expected and re.search(r"\bexpected\b", c.text, re.IGNORECASE):
                 score += 0.03
             stated_years = set(_YEAR.findall(c.text))
@@ -212,13 +227,15 @@ class Planner:
         first = next((s for s in scored if s.valued), None)
         if first is None:
             return []
+        asked = processes(q.text)
         if first.candidate.hit.chunk.kind == "logbook":
             return [first, *self.entry_continuation(first, scored)]
         out = [first]
         for s in scored:
             if len(out) >= MAX_SENTENCES or s.score < SUPPORT_RATIO * first.score:
                 break
-            if s is not first and s.doc_id == first.doc_id and s.valued:
+            clash = asked and processes(s.candidate.text) and not asked & processes(s.candidate.text)
+            if s is not first and s.doc_id == first.doc_id and s.valued and not clash:
                 out.append(s)
         return out
 
