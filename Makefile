@@ -11,7 +11,7 @@ INDEX ?= $(HOME)/.local/share/heprag/index
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint typecheck bench clean
 
 install: $(VENV)/.installed
 
@@ -30,7 +30,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# mypy checks the package under its import name (heprag.*): a link tree maps heprag/X to ./X.
+typecheck: install
+	mkdir -p build/typecheck/heprag
+	for d in index ingest app evals; do ln -sfn ../../../$$d build/typecheck/heprag/$$d; done
+	$(BIN)/mypy -p heprag
+
+test: lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install

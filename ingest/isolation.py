@@ -89,7 +89,7 @@ class IsolatedParser:
             ) from None
         if status == "error":
             raise payload
-        return payload  # type: ignore[no-any-return]
+        return payload
 
     def _kill(self) -> None:
         if self._proc is not None:

@@ -192,8 +192,10 @@ def current_state(index_dir: Path) -> dict[str, tuple[str, str]]:
 
 
 class DocumentKey(Protocol):
-    doc_id: str
-    content_hash: str
+    @property
+    def doc_id(self) -> str: ...
+    @property
+    def content_hash(self) -> str: ...
 
 
 KeyT = TypeVar("KeyT", bound=DocumentKey)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from heprag.app.summaries.model import TopicRequest
 from heprag.app.summaries.selection import read_paper_ids
@@ -95,7 +95,7 @@ def summarize(
         for request in requests:
             task = bar.add_task(f"summaries: {request.topic[:40]}", total=None)
 
-            def progress(_stage: str, done: int, total: int, task: int = task) -> None:
+            def progress(_stage: str, done: int, total: int, task: TaskID = task) -> None:
                 bar.update(task, completed=done, total=total)
 
             if batch is not None:

@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from heprag.index.errors import LimitExceededError, ParseError
 from heprag.index.types import Block, Document, Reference
@@ -41,8 +42,8 @@ def _repeated_lines(paragraphs: list[Para], n_pages: int) -> set[str]:
     return {text for text, pages in pages_with.items() if len(pages) >= max(3, n_pages // 2)}
 
 
-def _title(doc: object, paragraphs: list[Para]) -> str:
-    meta_title = normalise((doc.metadata or {}).get("title") or "")  # type: ignore[attr-defined]
+def _title(doc: Any, paragraphs: list[Para]) -> str:
+    meta_title = normalise((doc.metadata or {}).get("title") or "")
     if (
         meta_title
         and meta_title.lower() not in {"atlas document", "untitled", "cms paper"}
@@ -80,7 +81,7 @@ def parse_pdf(path: Path, limits: ParseLimits = ParseLimits()) -> Iterator[Docum
 
     check_file_size(path, limits)
     try:
-        doc = pymupdf.open(path)
+        doc: Any = pymupdf.open(path)  # pymupdf's stubs miss most of its API
     except Exception as exc:
         raise ParseError(str(path), f"not a readable PDF ({exc})") from exc
     with doc:
@@ -106,8 +107,8 @@ def parse_pdf(path: Path, limits: ParseLimits = ParseLimits()) -> Iterator[Docum
         yield _build_document(path, doc, paragraphs(lines), stamp)
 
 
-def _build_document(path: Path, doc: object, paragraphs: list[Para], stamp: re.Match[str] | None) -> Document:
-    repeated = _repeated_lines(paragraphs, doc.page_count)  # type: ignore[attr-defined]
+def _build_document(path: Path, doc: Any, paragraphs: list[Para], stamp: re.Match[str] | None) -> Document:
+    repeated = _repeated_lines(paragraphs, doc.page_count)
     body: list[Block] = []
     section: list[str] = []
     levels: list[int] = []  # the heading level of each entry of `section`
@@ -170,7 +171,7 @@ def _build_document(path: Path, doc: object, paragraphs: list[Para], stamp: re.M
         path=str(path),
         blocks=body,
         references=references,
-        extra={"pages": doc.page_count},  # type: ignore[attr-defined]
+        extra={"pages": doc.page_count},
     )
 
 
