@@ -10,6 +10,7 @@ CORPUS ?= ../shared/corpus/pdfs/higgs
 INDEX ?= $(HOME)/.local/share/heprag/index
 PORT ?= 8501
 PYTEST_ARGS ?=
+BENCH ?=
 
 .PHONY: install run test lint typecheck bench clean
 
@@ -39,8 +40,9 @@ typecheck: install
 test: lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# make bench: list the benchmarks and run a quick one; make bench BENCH="answer_quality" runs another.
 bench: install
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
