@@ -62,7 +62,6 @@ def summarize(
     ] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="--batch: markdown only")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any check fails")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Write a cited literature report: synthesis, key numbers, reading list, timeline, references."""
     from heprag.app.cli import state
@@ -89,7 +88,7 @@ def summarize(
     results: list[Written] = []
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=quiet or state.quiet, transient=True,
+        console=err, disable=state.quiet, transient=True,
     ) as bar:  # fmt: skip
         topics = bar.add_task("topics", total=len(requests), visible=len(requests) > 1)
         for request in requests:

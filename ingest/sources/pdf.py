@@ -42,6 +42,14 @@ def _repeated_lines(paragraphs: list[Para], n_pages: int) -> set[str]:
     return {text for text, pages in pages_with.items() if len(pages) >= max(3, n_pages // 2)}
 
 
+def _authors(doc: Any, collaboration: str | None) -> list[str]:
+    """The PDF's author metadata ('CMS Collaboration'; ';' separates several), else the collaboration."""
+    named = normalise((doc.metadata or {}).get("author") or "")
+    if named:
+        return [a.strip() for a in named.split(";") if a.strip()]
+    return [f"{collaboration} Collaboration"] if collaboration else []
+
+
 def _title(doc: Any, paragraphs: list[Para]) -> str:
     meta_title = normalise((doc.metadata or {}).get("title") or "")
     if (
@@ -160,13 +168,15 @@ def _build_document(path: Path, doc: Any, paragraphs: list[Para], stamp: re.Matc
         doc_id, links = f"arXiv:{arxiv_id}", arxiv_links(base, version)
     else:
         doc_id, links = f"pdf:{path.stem}", {}
+    collaboration = find_collaboration(first_pages)
     return Document(
         doc_id=doc_id,
         title=_title(doc, paragraphs),
+        authors=_authors(doc, collaboration),
         date=date,
         source="pdf",
         source_type="paper",
-        collaboration=find_collaboration(first_pages),
+        collaboration=collaboration,
         links=links,
         path=str(path),
         blocks=body,
