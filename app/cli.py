@@ -139,7 +139,7 @@ def _ingest_outcome(library: Library) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         live = current_generation(index_dir)
-        kept = f"the index keeps its last complete generation ({live.name})" if live else "no index yet"
+        kept = f"the index keeps its last complete generation ({live.name})" if live else "nothing published"
         embedded = library._embedder.embedded_count if library._embedder else 0
         fail(
             f"interrupted: {kept}; {embedded} new passage embeddings are cached. "
