@@ -64,7 +64,7 @@ def test_an_index_where_no_folder_can_be_made_is_one_line(tmp_path: Path) -> Non
 def test_searching_a_missing_index_says_how_to_build_one(tmp_path: Path) -> None:
     code, out = heprag("--index", str(tmp_path / "nowhere"), "search", "Higgs")
     assert code == 2
-    assert_one_line_error(out, "no index at", "heprag ingest")
+    assert_one_line_error(out, "no index at", f"heprag --index {tmp_path / 'nowhere'} ingest PATH")
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
