@@ -10,8 +10,9 @@ CORPUS ?= ../shared/corpus/pdfs/higgs
 INDEX ?= $(HOME)/.local/share/heprag/index
 PORT ?= 8501
 PYTEST_ARGS ?=
+BENCH ?=
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint typecheck bench clean
 
 install: $(VENV)/.installed
 
@@ -30,11 +31,18 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# mypy checks the package under its import name (heprag.*): a link tree maps heprag/X to ./X.
+typecheck: install
+	mkdir -p build/typecheck/heprag
+	for d in index ingest app evals; do ln -sfn ../../../$$d build/typecheck/heprag/$$d; done
+	$(BIN)/mypy -p heprag
+
+test: lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# make bench: list the benchmarks and run a quick one; make bench BENCH="answer_quality" runs another.
 bench: install
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -6,21 +6,27 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from heprag.app.answer import Answer
+from heprag.app.cli_group import HepragGroup, disk_full, fail
 from heprag.app.generators import AUDIENCES, Audience
-from heprag.app.library import Library
+from heprag.app.library import Library, ensure_index_dir
 from heprag.app.settings import Settings, load_settings
-from heprag.index.errors import HepragError
+from heprag.index.retrieval import Mode
+from heprag.index.store import current_generation
 from heprag.index.types import Hit
 
 app = typer.Typer(
+    cls=HepragGroup,
     help="heprag: cited answers from high-energy-physics papers and logbooks.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -37,6 +43,7 @@ err = Console(stderr=True, soft_wrap=True)
 class State:
     settings: Settings
     quiet: bool = False
+    debug: bool = False
 
 
 state = State()
@@ -53,7 +60,9 @@ def main_options(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error")] = False,
 ) -> None:
+    """Global options may also follow the subcommand: `heprag ingest docs --quiet`."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
@@ -63,6 +72,7 @@ def main_options(
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     state.settings = load_settings(config, index)
     state.quiet = quiet
+    state.debug = debug
 
 
 def _library() -> Library:
@@ -83,8 +93,9 @@ def ingest(
         str | None,
         typer.Option(
             "--ray",
-            metavar="ADDRESS",
-            help="Run on Ray Data: 'local' (a cluster started here), 'auto' (this machine's), ray://HOST:10001",
+            metavar="[ADDRESS]",
+            help="Run on Ray Data: 'local' (a cluster started here; the default of a bare --ray), "
+            "'auto' (this machine's), ray://HOST:10001",
         ),
     ] = None,
 ) -> None:
@@ -93,20 +104,24 @@ def ingest(
         state.settings.ingest.include = include
     if exclude:
         state.settings.ingest.exclude = [*state.settings.ingest.exclude, *exclude]
+    index_dir = state.settings.index.dir
+    ensure_index_dir(index_dir)  # a file or an unwritable place fails here, before any parsing
     library = _library()
-    if ray is not None:
-        from heprag.app.distributed import ingest_with_ray
+    with _ingest_outcome(library):
+        if ray is not None:
+            from heprag.app.distributed import ingest_with_ray
 
-        report = ingest_with_ray(library, paths, ray, show_progress=not state.quiet)
-    else:
-        report = library.ingest(paths, show_progress=not state.quiet)
-    saved = state.settings.index.dir / "reports"
+            report = ingest_with_ray(library, paths, ray, show_progress=not state.quiet)
+        else:
+            report = library.ingest(paths, show_progress=not state.quiet)
+    saved = index_dir / "reports"
     for failure in report.failed:
-        err.print(f"[red]failed[/red] {failure.path}: {failure.reason}")
+        reason = failure.reason.removeprefix(f"{failure.path}: ")  # parse errors start with the path
+        fail(f"{failure.path}: {reason}", label="failed")
     for conflict in report.conflicts:
-        err.print(
-            f"[yellow]conflict[/yellow] {conflict.path} claims {conflict.doc_id} (as {conflict.other_path}); "
-            f"kept as {conflict.kept_as}"
+        fail(
+            f"{conflict.path} claims {conflict.doc_id} (as {conflict.other_path}); kept as {conflict.kept_as}",
+            label="conflict",
         )
     console.print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
@@ -119,8 +134,32 @@ def ingest(
         console.print(report.files_summary())
     console.print(f"index: {state.settings.index.dir}  report: {saved}", style="dim")
     if report.documents_indexed == 0:
-        err.print("[red]nothing could be ingested[/red]")
+        fail("nothing could be ingested")
         raise typer.Exit(1)
+
+
+@contextmanager
+def _ingest_outcome(library: Library) -> Iterator[None]:
+    """Ctrl-C and a full disk end an ingest with one line saying what was kept and how to go on."""
+    index_dir = library.settings.index.dir
+    try:
+        yield
+    except KeyboardInterrupt:
+        live = current_generation(index_dir)
+        kept = f"the index keeps its last complete generation ({live.name})" if live else "nothing published"
+        embedded = library._embedder.embedded_count if library._embedder else 0
+        fail(
+            f"interrupted: {kept}; {embedded} new passage embeddings are cached. "
+            "Re-run the same command to resume (cached embeddings are not recomputed)."
+        )
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if not disk_full(exc) or state.debug:
+            raise
+        live = current_generation(index_dir)
+        intact = f"the live index is intact ({live.name})" if live else "no index was published"
+        fail(f"no space left on device writing {index_dir}; {intact}. Free some space and re-run.")
+        raise typer.Exit(1) from None
 
 
 def _hit_json(hit: Hit) -> dict[str, Any]:
@@ -136,13 +175,11 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
 def search(
     query: Annotated[str, typer.Argument(help="What to look for")],
     k: Annotated[int, typer.Option("-k", min=1, max=100, help="Number of passages")] = 10,
-    mode: Annotated[str, typer.Option(help="hybrid, dense or bm25")] = "hybrid",
+    mode: Annotated[Mode, typer.Option(help="hybrid, dense or bm25")] = "hybrid",
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Hybrid (dense + BM25, reciprocal-rank fused) passage search."""
-    if mode not in {"hybrid", "dense", "bm25"}:
-        raise typer.BadParameter("mode must be hybrid, dense or bm25")
-    hits = _library().search(query, k=k, mode=mode)  # type: ignore[arg-type]
+    hits = _library().search(query, k=k, mode=mode)
     if as_json:
         print(json.dumps({"hits": [_hit_json(h) for h in hits]}, ensure_ascii=False))
         return
@@ -193,7 +230,7 @@ def ask(
         raise typer.BadParameter("audience must be researcher or newcomer")
     who = cast(Audience, audience)
     if question is not None:
-        answer = library.ask(question, backend=backend, audience=who)
+        answer = _ask(library, question, backend, who)
         if as_json:
             print(json.dumps(answer_json(answer), ensure_ascii=False))
         else:
@@ -203,8 +240,15 @@ def ask(
     for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: console.input("[bold]? [/bold]"), ""):
         if not line.strip():
             break
-        print_answer(library.ask(line.strip(), backend=backend, audience=who))
+        print_answer(_ask(library, line.strip(), backend, who))
         console.print()
+
+
+def _ask(library: Library, question: str, backend: str | None, audience: Audience) -> Answer:
+    answer, note = library.ask_or_fallback(question, backend=backend, audience=audience)
+    if note:
+        err.print(Text(f"note: {note}", style="yellow"))
+    return answer
 
 
 @index_app.command("info")
@@ -308,11 +352,7 @@ _register_subcommands()
 
 
 def main() -> None:
-    try:
-        app()
-    except HepragError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        sys.exit(2)
+    app()  # HepragGroup turns every failure into one line and an exit code
 
 
 if __name__ == "__main__":

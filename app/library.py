@@ -8,6 +8,7 @@ print(lib.ask("What significance did ATLAS observe for H -> mu mu?").answer)
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -17,13 +18,14 @@ from typing import Any
 from heprag.app.answer import Answer
 from heprag.app.answering import Corpus, Planner
 from heprag.app.events import AnswerEvent, FinalEvent, RetrievalEvent, TokenEvent
-from heprag.app.generators import Audience, Generator, make_generator
+from heprag.app.generators import Audience, GenerationError, Generator, make_generator
 from heprag.app.generators.extractive import ExtractiveGenerator
 from heprag.app.glossary import with_definitions
 from heprag.app.refusal import refusal, weak_retrieval
 from heprag.app.settings import Settings, load_settings, make_embedder
 from heprag.app.validate import validate
 from heprag.index.embedder import Embedder
+from heprag.index.errors import ConfigError
 from heprag.index.filters import SearchFilters
 from heprag.index.rerank import CrossEncoderReranker
 from heprag.index.retrieval import HybridRetriever, Mode
@@ -118,6 +120,24 @@ class Library:
         final = events[-1]
         assert isinstance(final, FinalEvent)
         return final.answer
+
+    def ask_or_fallback(
+        self,
+        question: str,
+        filters: SearchFilters | None = None,
+        backend: str | None = None,
+        audience: Audience = "researcher",
+    ) -> tuple[Answer, str]:
+        """`ask`, answered by the offline extractive generator when the LLM backend fails (endpoint down,
+        extra not installed); the note says so and why ('' when the backend answered)."""
+        name = backend or self.settings.answer.backend
+        try:
+            return self.ask(question, filters, backend, audience), ""
+        except GenerationError as exc:
+            if name == "extractive":
+                raise
+            note = f"the {name} backend failed ({exc}); answered with the offline extractive generator"
+            return self.ask(question, filters, "extractive", audience), note
 
     def stream(
         self,
@@ -222,7 +242,24 @@ class Library:
         )
 
     def ingest(self, paths: Iterable[str | Path], show_progress: bool = False) -> IngestReport:
+        ensure_index_dir(self.settings.index.dir)
         s = self.settings.ingest
         report = self.ingestor(show_progress).ingest_paths([Path(p) for p in paths], s.include, s.exclude)
         report.save(self.settings.index.dir)
         return report
+
+
+def ensure_index_dir(index_dir: Path) -> None:
+    """Create the index folder, or raise a `ConfigError` saying why it cannot be one (before any work)."""
+    fix = "pass --index a folder you can write (it is created when missing)"
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=index_dir):
+            pass
+    except FileExistsError:
+        raise ConfigError(f"index folder {index_dir} is a file, not a folder; {fix}") from None
+    except NotADirectoryError:
+        blocker = next((p for p in index_dir.parents if p.is_file()), index_dir.parent)
+        raise ConfigError(f"cannot create the index folder {index_dir}: {blocker} is a file; {fix}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot use {index_dir} as the index folder ({exc.strerror}); {fix}") from None

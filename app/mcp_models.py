@@ -7,11 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from heprag.app.answer import passage_fields
+from heprag.app.answer import Answer, Citation, Sentence, passage_fields
 from heprag.app.bibtex import bibtex
 from heprag.index.types import Chunk, Document, Hit
 
 SNIPPET_CHARS = 500
+QUOTE_CHARS = 300
 MAX_AUTHORS = 50
 
 
@@ -78,12 +79,27 @@ class DocumentInfo(BaseModel):
     bibtex: str = Field(description="BibTeX entry (INSPIRE texkey when known)")
 
 
+class CitedAnswer(BaseModel):
+    """An answer with its citations and short quotes; the passages' full text only on request."""
+
+    question: str
+    answer: str = Field(description="Text with [n] markers pointing at `citations`")
+    refused: bool = Field(description="True when the literature does not support an answer")
+    sentences: list[Sentence] = Field(description="The answer's sentences, each with its [n] and flags")
+    citations: list[Citation] = Field(description=f"Sources, quotes cut at {QUOTE_CHARS} characters")
+    backend: str = Field(description="Generator that wrote the answer: extractive, openai or llamacpp")
+    note: str = Field("", description="Why another backend than the one asked for answered, if it did")
+    passages: list[PassageText] | None = Field(
+        None, description="Full text of the retrieved passages (include_passages=true only)"
+    )
+
+
 class IndexInfo(BaseModel):
     documents: int
     passages: int
     by_source_type: dict[str, int] = Field(description="Documents per source type (paper, logbook, note)")
     by_source: dict[str, int] = Field(description="Documents per ingestor (pdf, latex, arxiv, ...)")
-    by_collaboration: dict[str, int] = Field(description="Documents per collaboration ('None' = unknown)")
+    by_collaboration: dict[str, int] = Field(description="Documents per known collaboration")
     year_min: int | None = None
     year_max: int | None = None
     embedding_model: str
@@ -101,6 +117,27 @@ def search_passage(hit: Hit, links: dict[str, str]) -> SearchPassage:
         score=round(hit.score, 6),
         similarity=None if hit.dense_score is None else round(hit.dense_score, 6),
         snippet=snippet,
+    )
+
+
+def cited_answer(
+    answer: Answer, note: str, links: dict[str, dict[str, str]], include_passages: bool
+) -> CitedAnswer:
+    """The MCP shape of an `Answer`: short quotes, and the passages only when asked for."""
+    citations = [
+        c if len(c.quote) <= QUOTE_CHARS else c.model_copy(update={"quote": c.quote[: QUOTE_CHARS - 1] + "…"})
+        for c in answer.citations
+    ]
+    passages = [passage_text(h.chunk, links.get(h.chunk.doc_id, {})) for h in answer.hits]
+    return CitedAnswer(
+        question=answer.question,
+        answer=answer.answer,
+        refused=answer.refused,
+        sentences=answer.sentences,
+        citations=citations,
+        backend=answer.backend,
+        note=note,
+        passages=passages if include_passages else None,
     )
 
 
@@ -151,9 +188,9 @@ def make_index_info(info: dict[str, Any], by_source: dict[str, int]) -> IndexInf
     return IndexInfo(
         documents=info["counts"]["documents"],
         passages=info["counts"]["chunks"],
-        by_source_type=info["by_source_type"],
-        by_source=by_source,
-        by_collaboration=info["by_collaboration"],
+        by_source_type=_known(info["by_source_type"]),
+        by_source=_known(by_source),
+        by_collaboration=_known(info["by_collaboration"]),
         year_min=min(years, default=None),
         year_max=max(years, default=None),
         embedding_model=manifest["embedding"]["model"],
@@ -161,3 +198,8 @@ def make_index_info(info: dict[str, Any], by_source: dict[str, int]) -> IndexInf
         built_at=manifest["built_at"],
         generation=info["generation"],
     )
+
+
+def _known(counts: dict[Any, int]) -> dict[str, int]:
+    """Facet counts without the bucket of documents that lack the value."""
+    return {str(k): v for k, v in counts.items() if k not in (None, "", "None")}

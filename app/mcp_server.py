@@ -2,7 +2,8 @@
 
 Tools: search_literature, get_passage, get_document, answer_question, index_info; documents are
 resources at `heprag://doc/{doc_id}`. Bad arguments come back as tool errors (`is_error=True`
-with a message that says what to change); the server never goes down for them. Blocking index
+with a message that names the allowed keys and ranges); the server never goes down for them, and it
+starts without an index too (each tool then says how to build one). Blocking index
 work runs in worker threads (at most `mcp.max_concurrent` at once) so one server serves many
 clients. Run it with `heprag mcp` (stdio) or `heprag mcp --http` (see `heprag.app.mcp_http`).
 """
@@ -12,28 +13,30 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 import anyio.to_thread
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp_types import ToolAnnotations
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from heprag.app.answer import Answer
 from heprag.app.generators import Audience
 from heprag.app.library import Library
 from heprag.app.mcp_models import (
+    CitedAnswer,
     DocumentInfo,
     IndexInfo,
     PassageWithContext,
     SearchResult,
+    cited_answer,
     document_info,
     make_index_info,
     passage_text,
     search_passage,
 )
+from heprag.app.mcp_validation import argument_errors, echo
 from heprag.index.errors import HepragError
 from heprag.index.filters import SearchFilters
 
@@ -42,6 +45,7 @@ T = TypeVar("T")
 
 MAX_K = 50
 MAX_CONTEXT = 10
+MAX_ID = 500
 DOC_URI = "heprag://doc/{+doc_id}"
 INSTRUCTIONS = (
     "Search and cite high-energy-physics papers and experiment logbooks. Start with search_literature; "
@@ -60,12 +64,40 @@ Filters = Annotated[
 ]
 
 
+ChunkId = Annotated[
+    str, Field(min_length=1, max_length=MAX_ID, description="A chunk_id from search_literature")
+]
+DocId = Annotated[
+    str, Field(min_length=1, max_length=MAX_ID, description="Document id, e.g. 'arXiv:2007.07830v2'")
+]
+
+
+class _Server(MCPServer):
+    """An MCPServer whose argument errors name the allowed keys and ranges, without echoing the input."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            tool = next((t for t in await self.list_tools() if t.name == name), None)
+            schema = tool.input_schema if tool else {}
+            raise ToolError(argument_errors(name, exc.__cause__, schema)) from exc.__cause__
+
+
 def build_server(library: Library, max_concurrent: int | None = None) -> MCPServer:
-    """An MCP server over one `Library` (opened and warmed up here, so the first call is fast)."""
-    library.index  # noqa: B018 - open the live index now: a missing or mismatched one fails at startup
+    """An MCP server over one `Library` (opened and warmed up here, so the first call is fast).
+
+    A missing or unusable index does not stop the server: every tool answers with the reason and the fix,
+    and the index is picked up as soon as `heprag ingest` has built it."""
+    try:
+        library.index  # noqa: B018 - open the live index now, so the first call is fast
+    except HepragError as exc:
+        log.warning("%s; the tools will say so until it is fixed", exc)
     library.embedder.embed_query("warm up")  # load the model before the first call
     limiter = anyio.CapacityLimiter(max_concurrent or library.settings.mcp.max_concurrent)
-    server: MCPServer = MCPServer("heprag", instructions=INSTRUCTIONS, version=_version())
+    server: MCPServer = _Server("heprag", instructions=INSTRUCTIONS, version=_version())
 
     async def blocking(fn: Callable[..., T], *args: object, **kwargs: object) -> T:
         try:
@@ -101,7 +133,7 @@ def build_server(library: Library, max_concurrent: int | None = None) -> MCPServ
 
     @server.tool(annotations=READ_ONLY)
     async def get_passage(
-        chunk_id: Annotated[str, Field(min_length=1, description="A chunk_id from search_literature")],
+        chunk_id: ChunkId,
         context: Annotated[
             int,
             Field(
@@ -116,7 +148,7 @@ def build_server(library: Library, max_concurrent: int | None = None) -> MCPServ
             found = meta.chunk_by_chunk_id(chunk_id)
             if found is None:
                 raise ToolError(
-                    f"unknown chunk_id {chunk_id!r}: use a chunk_id returned by search_literature "
+                    f"unknown chunk_id {echo(chunk_id)}: use a chunk_id returned by search_literature "
                     "(ids change when a document is re-ingested)"
                 )
             chunk = found[1]
@@ -137,13 +169,11 @@ def build_server(library: Library, max_concurrent: int | None = None) -> MCPServ
         return document_info(doc, library.index.meta.chunks_of(doc_id))
 
     @server.tool(annotations=READ_ONLY)
-    async def get_document(
-        doc_id: Annotated[str, Field(min_length=1, description="Document id, e.g. 'arXiv:2007.07830v2'")],
-    ) -> DocumentInfo:
+    async def get_document(doc_id: DocId) -> DocumentInfo:
         """Metadata of one document: title, authors, date, collaboration, sections, links and BibTeX."""
         info = await blocking(_document, doc_id)
         if info is None:
-            raise ToolError(f"unknown doc_id {doc_id!r}: use a doc_id returned by search_literature")
+            raise ToolError(f"unknown doc_id {echo(doc_id)}: use a doc_id returned by search_literature")
         return info
 
     @server.tool(annotations=READ_ONLY)
@@ -158,14 +188,25 @@ def build_server(library: Library, max_concurrent: int | None = None) -> MCPServ
             Audience,
             Field(description="'newcomer' explains acronyms and jargon on first use, still cited"),
         ] = "researcher",
-    ) -> Answer:
-        """A cited answer: text with [n] markers, each citation with label, page, quote and link.
+        include_passages: Annotated[
+            bool, Field(description="Also return the full text of the passages the answer drew on")
+        ] = False,
+    ) -> CitedAnswer:
+        """A cited answer: text with [n] markers, each citation with label, page, a short quote and link.
 
         When the literature does not support an answer, `refused` is true and the citations are the
-        closest passages.
+        closest passages. An LLM backend that fails is replaced by the offline extractive one (`note` says
+        so). Widen a citation with get_passage, or pass include_passages=true.
         """
         _require_text(question, "question")
-        return await blocking(library.ask, question, filters=filters, backend=backend, audience=audience)
+
+        def run() -> CitedAnswer:
+            answer, note = library.ask_or_fallback(question, filters, backend, audience)
+            return cited_answer(
+                answer, note, library.links(h.chunk.doc_id for h in answer.hits), include_passages
+            )
+
+        return await blocking(run)
 
     @server.tool(annotations=READ_ONLY)
     async def index_info() -> IndexInfo:
@@ -179,9 +220,12 @@ def build_server(library: Library, max_concurrent: int | None = None) -> MCPServ
     @server.resource(DOC_URI, name="document", mime_type="application/json")
     async def document_resource(doc_id: str) -> str:
         """A document's metadata, sections, links and BibTeX as JSON."""
-        info = await anyio.to_thread.run_sync(_document, doc_id, limiter=limiter)
+        try:
+            info = await anyio.to_thread.run_sync(_document, doc_id, limiter=limiter)
+        except HepragError as exc:
+            raise ResourceError(str(exc)) from exc
         if info is None:
-            raise ResourceError(f"unknown doc_id {doc_id!r}: list documents with search_literature")
+            raise ResourceError(f"unknown doc_id {echo(doc_id)}: list documents with search_literature")
         return info.model_dump_json(indent=2)
 
     return server

@@ -1,12 +1,15 @@
 """Settings: the composition root. `heprag.toml` (path from --config or HEPRAG_CONFIG) + HEPRAG_* env vars.
 
 Environment variables use `__` between levels, e.g. `HEPRAG_EMBEDDING__MODEL`, `HEPRAG_RETRIEVAL__K`;
-`HEPRAG_INDEX_DIR` is a shortcut for `index.dir`. Unknown keys are errors, never silently ignored.
+`HEPRAG_INDEX_DIR` is a shortcut for `index.dir`. Unknown keys are errors, never silently ignored, and so
+are unknown `HEPRAG_*` variables (a typo like `HEPRAG_RETRIEVEL__K` would otherwise do nothing).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -221,6 +224,34 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+# HEPRAG_* variables that are not settings: the config file, the index shortcut, fault injection, tests.
+OTHER_VARIABLES = frozenset({"HEPRAG_CONFIG", "HEPRAG_INDEX_DIR", "HEPRAG_FAULT_INJECT"})
+TEST_VARIABLE_PREFIX = "HEPRAG_TEST_"
+
+
+def setting_variables() -> list[str]:
+    """Every HEPRAG_* variable heprag reads: one per section (JSON) and one per setting, plus the others."""
+    names = set(OTHER_VARIABLES)
+    for section, field in Settings.model_fields.items():
+        names.add(f"HEPRAG_{section.upper()}")
+        model = field.annotation
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names.update(f"HEPRAG_{section.upper()}__{key.upper()}" for key in model.model_fields)
+    return sorted(names)
+
+
+def check_environment(environ: Mapping[str, str] = os.environ) -> None:
+    """Raise `ConfigError` for a HEPRAG_* variable heprag does not read, naming the closest valid one."""
+    valid = setting_variables()
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("HEPRAG_") or upper.startswith(TEST_VARIABLE_PREFIX) or upper in valid:
+            continue
+        close = difflib.get_close_matches(upper, valid, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else "see `heprag config show` for the settings"
+        raise ConfigError(f"unknown environment variable {name}: {hint} (unset it, or fix the name)")
+
+
 _CONFIG_OVERRIDE: list[Path] = []
 
 
@@ -236,14 +267,16 @@ def _config_path() -> Path | None:
 
 def load_settings(config: Path | None = None, index_dir: Path | None = None, **overrides: Any) -> Settings:
     """Settings from (highest first) explicit arguments, HEPRAG_* env vars, the TOML file, defaults."""
-    if config is not None and not config.exists():
-        raise ConfigError(f"config file {config} does not exist")
+    if config is not None and not config.is_file():
+        raise ConfigError(f"config file {config} does not exist (or is not a file)")
+    check_environment()
     if config is not None:
         _CONFIG_OVERRIDE.append(config)
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError(f"invalid settings ({_config_path() or 'environment'}):\n{exc}") from exc
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid settings ({_config_path() or 'environment'}): {problems}") from exc
     finally:
         if config is not None:
             _CONFIG_OVERRIDE.pop()

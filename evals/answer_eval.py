@@ -150,9 +150,9 @@ def score_answer(item: QAItem, answer: Answer, judge: Judge) -> QAResult:
         scores["correctness"] = 0.0
         result.correctness_reason = "neither the answer nor an alias found"
     else:
-        verdict = judge.support(item.answer, [s.text for s in answer.sentences])
-        scores["correctness"] = float(verdict.supported)
-        result.correctness_reason = verdict.reason
+        correct = judge.support(item.answer, [s.text for s in answer.sentences])
+        scores["correctness"] = float(correct.supported)
+        result.correctness_reason = correct.reason
     passages = cited_passages(answer)
     all_cited = list(dict.fromkeys(passages.values()))
     relevant = total_cites = 0

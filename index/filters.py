@@ -14,8 +14,8 @@ class SearchFilters(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    year_min: int | None = Field(None, description="Earliest publication year, inclusive")
-    year_max: int | None = Field(None, description="Latest publication year, inclusive")
+    year_min: int | None = Field(None, ge=0, le=9999, description="Earliest publication year, inclusive")
+    year_max: int | None = Field(None, ge=0, le=9999, description="Latest publication year, inclusive")
     categories: list[str] = Field(default_factory=list, description="arXiv categories, any of, e.g. hep-ex")
     collaborations: list[str] = Field(default_factory=list, description="Any of, e.g. ATLAS, CMS")
     source_types: list[SourceType] = Field(default_factory=list, description="paper, logbook, note")

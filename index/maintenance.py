@@ -51,13 +51,13 @@ def verify_generation(generation: Path) -> list[str]:
         vectors = VectorIndex.load(generation / "vectors.faiss", manifest.faiss_kind, mmap=False)
         import faiss
 
-        faiss_ids = set(faiss.vector_to_array(vectors.index.id_map).tolist())  # type: ignore[attr-defined]
+        faiss_ids = set(faiss.vector_to_array(vectors.index.id_map).tolist())
         if faiss_ids != ids:
             problems.append(
                 f"FAISS holds {len(faiss_ids)} ids, SQLite {len(ids)} chunks ({len(faiss_ids ^ ids)} differ)"
             )
-        if vectors.index.d != manifest.embedding.dim:  # type: ignore[attr-defined]
-            problems.append(f"FAISS dimension {vectors.index.d} != manifest {manifest.embedding.dim}")  # type: ignore[attr-defined]
+        if vectors.index.d != manifest.embedding.dim:
+            problems.append(f"FAISS dimension {vectors.index.d} != manifest {manifest.embedding.dim}")
     except Exception as exc:
         problems.append(f"vectors.faiss unreadable: {exc}")
     try:
@@ -114,7 +114,8 @@ def delete_documents(index_dir: Path, doc_ids: Iterable[str]) -> tuple[list[str]
         raise IndexMissingError(f"no index at {index_dir}")
     manifest = Manifest.read(gen / "manifest.json")
     writer = IndexWriter(index_dir, manifest.embedding, manifest.chunking)
-    deleted, missing = [], []
+    deleted: list[str] = []
+    missing: list[str] = []
     try:
         for doc_id in doc_ids:
             (deleted if writer.meta.delete(doc_id) else missing).append(doc_id)

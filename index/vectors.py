@@ -32,6 +32,13 @@ def choose_kind(n_vectors: int, requested: IndexKind = "auto") -> str:
     return "ivfpq"
 
 
+def _faiss() -> Any:
+    """The faiss module, untyped: its bundled stubs lack parts of the runtime API (SearchParametersHNSW)."""
+    import faiss
+
+    return faiss
+
+
 def gpu_count() -> int:
     """GPUs faiss can use (0 with faiss-cpu)."""
     import faiss
@@ -55,8 +62,8 @@ def _on_gpus(index: Any, kind: str) -> Any:
 class VectorIndex:
     """A FAISS index whose ids are chunk row ids, searched by inner product on normalised vectors."""
 
-    def __init__(self, index: object, kind: str) -> None:
-        self.index = index
+    def __init__(self, index: Any, kind: str) -> None:
+        self.index = index  # a faiss index (faiss is untyped for mypy: its stubs are partial)
         self.kind = kind
 
     @classmethod
@@ -64,7 +71,7 @@ class VectorIndex:
         cls, ids: np.ndarray, vectors: np.ndarray, dim: int, kind: IndexKind = "auto", gpu: bool | None = None
     ) -> VectorIndex:
         """`gpu`: None builds on the GPUs when faiss has any and the kind gains from it."""
-        import faiss
+        faiss = _faiss()
 
         chosen = choose_kind(len(ids), kind)
         if chosen == "flat":
@@ -93,7 +100,7 @@ class VectorIndex:
 
     @property
     def ntotal(self) -> int:
-        return int(self.index.ntotal)  # type: ignore[attr-defined]
+        return int(self.index.ntotal)
 
     def search(
         self,
@@ -104,7 +111,7 @@ class VectorIndex:
         ef_search: int = 128,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(ids, cosine scores) of the `k` nearest chunks, optionally restricted to `allowed` ids."""
-        import faiss
+        faiss = _faiss()
 
         if self.ntotal == 0 or k <= 0 or (allowed is not None and not allowed):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
@@ -120,7 +127,7 @@ class VectorIndex:
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            scores, ids = self.index.search(  # type: ignore[attr-defined]
+            scores, ids = self.index.search(
                 query.reshape(1, -1).astype(np.float32), min(k, self.ntotal), params=params
             )
         finally:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import resource
+import signal
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _worker(conn: Connection, limits: ParseLimits, memory_bytes: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it closes the pipe, we exit
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     while True:
@@ -87,7 +89,7 @@ class IsolatedParser:
             ) from None
         if status == "error":
             raise payload
-        return payload  # type: ignore[no-any-return]
+        return payload
 
     def _kill(self) -> None:
         if self._proc is not None:

@@ -116,7 +116,7 @@ class Ingestor:
         try:
             docs = isolated.parse(path) if isolated else list(parser.parse(path, self.limits))
         except HepragError as exc:
-            log.warning("skipped %s: %s", path, exc)
+            log.info("skipped %s: %s", path, exc)  # the report lists it; callers show it once
             report.failed.append(FileFailure(path=str(path), reason=str(exc)))
             return []
         except Exception as exc:  # a parser bug must not abort the batch
@@ -209,8 +209,10 @@ def current_state(index_dir: Path) -> dict[str, tuple[str, str]]:
 
 
 class DocumentKey(Protocol):
-    doc_id: str
-    content_hash: str
+    @property
+    def doc_id(self) -> str: ...
+    @property
+    def content_hash(self) -> str: ...
 
 
 KeyT = TypeVar("KeyT", bound=DocumentKey)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote
 
 import streamlit as st
 
 from heprag.app.answer import Answer, Citation
-from heprag.app.chat.feedback import FeedbackStore
+from heprag.app.chat.feedback import FeedbackStore, Vote
 from heprag.app.chat.reading import ReadingItem
 from heprag.app.chat.render import answer_markdown, escape_markdown, flagged_count, highlighted_passage
 from heprag.app.chat.sources import source_view
@@ -141,10 +142,11 @@ def render_feedback(turn: Turn, store: FeedbackStore, key: str) -> None:
         placeholder="Optional comment on this answer",
     )
     up, down, _ = st.columns([2, 2, 6])
-    for column, vote, label, icon in (
+    votes: tuple[tuple[Any, Vote, str, str], ...] = (
         (up, "up", "Helpful", ":material/thumb_up:"),
         (down, "down", "Not helpful", ":material/thumb_down:"),
-    ):
+    )
+    for column, vote, label, icon in votes:
         if column.button(label, icon=icon, key=f"{key}-{vote}"):
             store.add(turn.answer, vote, comment)
             turn.vote = vote

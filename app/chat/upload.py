@@ -13,7 +13,7 @@ from heprag.ingest.report import IngestReport
 UPLOAD_TYPES = ["pdf", "tex", "gz", "tgz", "tar", "zip", "log", "jsonl", "txt", "md"]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+\-]")
 _ARXIV_ID = re.compile(r"(?:arXiv:)?(\d{4}\.\d{4,5}(?:v\d+)?|[a-z\-]+(?:\.[A-Z]{2})?/\d{7}(?:v\d+)?)", re.I)
-Progress = Callable[[float, str], None]
+Progress = Callable[[float, str], object]  # the return value is ignored (st.progress returns one)
 
 
 class ArxivUnavailableError(HepragError):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from heprag.app.summaries.model import TopicRequest
 from heprag.app.summaries.selection import read_paper_ids
@@ -62,7 +62,6 @@ def summarize(
     ] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help="--batch: markdown only")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any check fails")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Write a cited literature report: synthesis, key numbers, reading list, timeline, references."""
     from heprag.app.cli import state
@@ -89,13 +88,13 @@ def summarize(
     results: list[Written] = []
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=quiet or state.quiet, transient=True,
+        console=err, disable=state.quiet, transient=True,
     ) as bar:  # fmt: skip
         topics = bar.add_task("topics", total=len(requests), visible=len(requests) > 1)
         for request in requests:
             task = bar.add_task(f"summaries: {request.topic[:40]}", total=None)
 
-            def progress(_stage: str, done: int, total: int, task: int = task) -> None:
+            def progress(_stage: str, done: int, total: int, task: TaskID = task) -> None:
                 bar.update(task, completed=done, total=total)
 
             if batch is not None:

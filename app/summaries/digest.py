@@ -99,7 +99,7 @@ def make_summarizer(settings: Settings, embedder: Callable[[], Embedder]) -> Sum
             identity, parallel=1, llm=False, name="extractive", limit=n,
         )  # fmt: skip
     try:
-        from heprag.app.generators import make_generator  # type: ignore[attr-defined]
+        from heprag.app.generators import make_generator
     except ImportError as exc:
         raise ConfigError(
             f"answer.backend = {backend!r} needs heprag.app.generators, which this installation lacks; "
@@ -191,7 +191,7 @@ def group_by_experiment(selection: list[SelectedDocument]) -> dict[str, list[Sel
     for selected in selection:
         groups[selected.doc.collaboration or "Other"].append(selected)
     for docs in groups.values():
-        docs.sort(key=lambda s: (s.doc.date is None, s.doc.date or 0, s.doc.doc_id))  # type: ignore[arg-type, return-value]
+        docs.sort(key=lambda s: (s.doc.date is None, s.doc.date or 0, s.doc.doc_id))
     best = {theme: max(s.relevance for s in docs) for theme, docs in groups.items()}
     return dict(sorted(groups.items(), key=lambda kv: (kv[0] == "Other", -best[kv[0]], kv[0])))
 

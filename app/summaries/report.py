@@ -191,11 +191,11 @@ def render_html(report: Report) -> str:
         b.append(f'<li id="src-{c.n}" value="{c.n}">{_e(c.label)}{link}: {quote}</li>')
     b.append("</ol><h2>References</h2><ul>")
     for sel in report.selection:
-        doc, link = sel.doc, links(sel.doc)
+        doc, doc_links = sel.doc, links(sel.doc)
         anchors = " ".join(
-            f'<a href="{_e(link[k])}">{name}</a>'
+            f'<a href="{_e(doc_links[k])}">{name}</a>'
             for k, name in (("abs", "arXiv"), ("inspire", "INSPIRE"))
-            if k in link
+            if k in doc_links
         )
         b.append(f"<li>{_e(doc.short_name)}, <i>{_e(doc.title)}</i> ({_e(doc.year or 'n.d.')}) {anchors}"
                  f"<pre>{_e(bibtex(doc).strip())}</pre></li>")  # fmt: skip

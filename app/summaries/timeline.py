@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -21,6 +22,7 @@ def timeline_png(documents: list[Document], path: Path, title: str = "") -> Path
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         log.warning("matplotlib is not installed (pip install 'heprag[app]'); the report has no timeline")
         return None
@@ -29,7 +31,10 @@ def timeline_png(documents: list[Document], path: Path, title: str = "") -> Path
     fig, ax = plt.subplots(figsize=(9, 1.4 + 0.7 * len(lanes)), dpi=110)
     try:
         for row, lane in enumerate(lanes):
-            docs = sorted((d for d in dated if (d.collaboration or "other") == lane), key=lambda d: d.date)
+            docs = sorted(
+                (d for d in dated if (d.collaboration or "other") == lane),
+                key=lambda d: d.date or dt.date.min,
+            )
             xs = [d.date.year + (d.date.timetuple().tm_yday - 1) / 366 for d in docs]  # type: ignore[union-attr]
             ax.scatter(xs, [row] * len(xs), s=70, color=_COLOURS[row % len(_COLOURS)], zorder=3)
             for i, (x, doc) in enumerate(zip(xs, docs, strict=True)):
@@ -46,7 +51,7 @@ def timeline_png(documents: list[Document], path: Path, title: str = "") -> Path
         ax.set_xlim(min(years) - 0.5, max(years) + 1.5)
         ax.set_ylim(-0.8, len(lanes) - 0.2)
         ax.set_yticks(range(len(lanes)), lanes)
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
         ax.grid(axis="x", alpha=0.3)
         ax.set_xlabel("publication date")
         ax.set_title(title or f"{len(dated)} documents by year", fontsize=10)

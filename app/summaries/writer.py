@@ -81,7 +81,9 @@ def parse_filters(items: list[str]) -> SearchFilters:
             if op in {"=", "<="}:
                 data["year_max"] = int(value)
         elif key in fields and op == "=":
-            data.setdefault(fields[key], []).extend(v.strip() for v in value.split(","))  # type: ignore[union-attr]
+            values = data.setdefault(fields[key], [])
+            assert isinstance(values, list)
+            values.extend(v.strip() for v in value.split(","))
         else:
             raise ConfigError(
                 f"--filter {item!r}: unknown key {key!r}; "

@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from heprag.index.errors import LimitExceededError, ParseError
 from heprag.index.types import Block, Document, Reference
@@ -41,8 +42,16 @@ def _repeated_lines(paragraphs: list[Para], n_pages: int) -> set[str]:
     return {text for text, pages in pages_with.items() if len(pages) >= max(3, n_pages // 2)}
 
 
-def _title(doc: object, paragraphs: list[Para]) -> str:
-    meta_title = normalise((doc.metadata or {}).get("title") or "")  # type: ignore[attr-defined]
+def _authors(doc: Any, collaboration: str | None) -> list[str]:
+    """The PDF's author metadata ('CMS Collaboration'; ';' separates several), else the collaboration."""
+    named = normalise((doc.metadata or {}).get("author") or "")
+    if named:
+        return [a.strip() for a in named.split(";") if a.strip()]
+    return [f"{collaboration} Collaboration"] if collaboration else []
+
+
+def _title(doc: Any, paragraphs: list[Para]) -> str:
+    meta_title = normalise((doc.metadata or {}).get("title") or "")
     if (
         meta_title
         and meta_title.lower() not in {"atlas document", "untitled", "cms paper"}
@@ -80,7 +89,7 @@ def parse_pdf(path: Path, limits: ParseLimits = ParseLimits()) -> Iterator[Docum
 
     check_file_size(path, limits)
     try:
-        doc = pymupdf.open(path)
+        doc: Any = pymupdf.open(path)  # pymupdf's stubs miss most of its API
     except Exception as exc:
         raise ParseError(str(path), f"not a readable PDF ({exc})") from exc
     with doc:
@@ -109,8 +118,8 @@ def parse_pdf(path: Path, limits: ParseLimits = ParseLimits()) -> Iterator[Docum
         yield document
 
 
-def _build_document(path: Path, doc: object, paragraphs: list[Para], stamp: re.Match[str] | None) -> Document:
-    repeated = _repeated_lines(paragraphs, doc.page_count)  # type: ignore[attr-defined]
+def _build_document(path: Path, doc: Any, paragraphs: list[Para], stamp: re.Match[str] | None) -> Document:
+    repeated = _repeated_lines(paragraphs, doc.page_count)
     body: list[Block] = []
     section: list[str] = []
     levels: list[int] = []  # the heading level of each entry of `section`
@@ -162,18 +171,20 @@ def _build_document(path: Path, doc: object, paragraphs: list[Para], stamp: re.M
         doc_id, links = f"arXiv:{arxiv_id}", arxiv_links(base, version)
     else:
         doc_id, links = f"pdf:{path.stem}", {}
+    collaboration = find_collaboration(first_pages)
     return Document(
         doc_id=doc_id,
         title=_title(doc, paragraphs),
+        authors=_authors(doc, collaboration),
         date=date,
         source="pdf",
         source_type="paper",
-        collaboration=find_collaboration(first_pages),
+        collaboration=collaboration,
         links=links,
         path=str(path),
         blocks=body,
         references=references,
-        extra={"pages": doc.page_count},  # type: ignore[attr-defined]
+        extra={"pages": doc.page_count},
     )
 
 

@@ -153,11 +153,11 @@ def drawn_regions(page: object, blocks: list[dict]) -> tuple[list[Box], list[Box
         clusters.append([x0, y0, x1, y1, len(drawing["items"]), shapes])
     figures: list[Box] = []
     tables: list[Box] = []
-    for x0, y0, x1, y1, strokes, shapes in _merge_touching(clusters, tolerance=4.0):
+    for x0, y0, x1, y1, strokes, curved in _merge_touching(clusters, tolerance=4.0):
         box = (x0, y0, x1, y1)
         if x1 - x0 < MIN_FIGURE[0] or y1 - y0 < MIN_FIGURE[1]:
             continue
-        if (shapes >= 3 or strokes >= 200) and _text_cover(blocks, box) < 0.35:
+        if (curved >= 3 or strokes >= 200) and _text_cover(blocks, box) < 0.35:
             figures.append(box)
         elif strokes >= 4:
             tables.append(box)

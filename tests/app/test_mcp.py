@@ -28,7 +28,6 @@ from mcp.shared.exceptions import MCPError  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from heprag.app.cli import app  # noqa: E402
-from heprag.index.errors import ConfigError, IndexMissingError  # noqa: E402
 from tests.conftest import TEST_CACHE  # noqa: E402
 
 HEPRAG = Path(sys.executable).parent / "heprag"
@@ -121,6 +120,13 @@ async def answer_question_returns_the_cited_answer_contract(session: Session) ->
         c["doc_id"] == MUON_DOC and c["url"].startswith("https://arxiv.org/pdf/") for c in answer["citations"]
     )
     assert all(s["citations"] for s in answer["sentences"])
+    # the answer, its citations and short quotes: a few kB, not the full text of every passage
+    assert answer["passages"] is None and "hits" not in answer
+    assert all(len(c["quote"]) <= 300 for c in answer["citations"])
+    assert len(json.dumps(answer)) < 5_000, len(json.dumps(answer))
+    full = await call(session, "answer_question", question=MUON, include_passages=True)
+    assert full["answer"] == answer["answer"] and len(full["passages"]) >= len(answer["citations"])
+    assert all(p["text"] and p["chunk_id"] for p in full["passages"])
     newcomer = await call(session, "answer_question", question=VBF, audience="newcomer")
     assert "vector-boson fusion" in newcomer["answer"] and all(s["citations"] for s in newcomer["sentences"])
     refused = await call(session, "answer_question", question="How do I bake sourdough bread at home?")
@@ -136,20 +142,31 @@ async def index_info_counts_what_is_indexed(session: Session) -> None:
 
 
 async def bad_arguments_are_tool_errors_and_the_server_keeps_serving(session: Session) -> None:
-    assert "greater than or equal to 1" in await error_of(session, "search_literature", query="Higgs", k=0)
+    assert "k: Input should be greater than or equal to 1 (allowed: 1 to 50)" in await error_of(
+        session, "search_literature", query="Higgs", k=0
+    )
     assert "less than or equal to 50" in await error_of(session, "search_literature", query="Higgs", k=51)
-    assert "yeer" in await error_of(session, "search_literature", query="Higgs", filters={"yeer": 2020})
+    typo = await error_of(session, "search_literature", query="Higgs", filters={"yeer": 2020})
+    assert "filters.yeer: unknown key (allowed keys: year_min, year_max, categories" in typo
+    huge = await error_of(session, "search_literature", query="Higgs", filters={"year_min": 10**30})
+    assert "filters.year_min" in huge and "allowed: 0 to 9999" in huge and str(10**30) not in huge
     assert "year_min" in await error_of(session, "search_literature", query="x", filters={"year_min": "soon"})
     assert "empty" in await error_of(session, "search_literature", query="   ")
     assert "unknown chunk_id 'nope'" in await error_of(session, "get_passage", chunk_id="nope")
+    long_id = await error_of(session, "get_passage", chunk_id="x" * 400)
+    assert "unknown chunk_id 'xxx" in long_id and "(400 characters)" in long_id and len(long_id) < 300
+    too_long = await error_of(session, "get_passage", chunk_id="x" * 100_000)
+    assert "allowed: 1 to 500 characters" in too_long and len(too_long) < 300
     assert "context" in await error_of(session, "get_passage", chunk_id=f"{MUON_DOC}#0", context=99)
     assert "unknown doc_id 'arXiv:0000.00000'" in await error_of(
         session, "get_document", doc_id="arXiv:0000.00000"
     )
     assert "backend" in await error_of(session, "answer_question", question="Higgs", backend="gpt-9")
     assert "audience" in await error_of(session, "answer_question", question="Higgs", audience="child")
-    # an LLM backend whose endpoint is down is a tool error naming the endpoint, not a crash
-    assert DEAD_LLM in await error_of(session, "answer_question", question="Higgs", backend="openai")
+    # an LLM backend whose endpoint is down: the extractive answer, with a note naming the endpoint
+    fallback = await call(session, "answer_question", question=MUON, backend="openai")
+    assert fallback["backend"] == "extractive" and "[1]" in fallback["answer"]
+    assert DEAD_LLM in fallback["note"] and "extractive" in fallback["note"]
     with pytest.raises(MCPError, match="unknown doc_id"):
         await session.read_resource("heprag://doc/arXiv:0000.00000")
     assert (await call(session, "index_info"))["documents"] == 3
@@ -279,8 +296,8 @@ def test_http_oversized_request_gets_413(http_url: str) -> None:
 
 def test_http_on_a_public_address_needs_a_token(small_index: Path) -> None:
     result = CliRunner().invoke(app, ["--index", str(small_index), "mcp", "--http", "--host", "0.0.0.0"])
-    assert isinstance(result.exception, ConfigError)
-    assert "HEPRAG_MCP__TOKEN" in str(result.exception) and "0.0.0.0" in str(result.exception)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "HEPRAG_MCP__TOKEN" in result.output and "0.0.0.0" in result.output
 
 
 def test_host_and_port_apply_to_http_only(small_index: Path) -> None:
@@ -288,7 +305,40 @@ def test_host_and_port_apply_to_http_only(small_index: Path) -> None:
     assert result.exit_code == 2 and "--http" in result.output
 
 
-def test_a_missing_index_fails_at_startup_not_on_every_call(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["--index", str(tmp_path / "nowhere"), "mcp"])
-    assert isinstance(result.exception, IndexMissingError)
-    assert "heprag ingest" in str(result.exception)
+# -- in process -----------------------------------------------------------------------------------
+def test_without_an_index_the_server_starts_and_each_tool_says_how_to_build_one(tmp_path: Path) -> None:
+    from mcp import Client
+
+    from heprag.app.library import Library
+    from heprag.app.mcp_server import build_server
+
+    server = build_server(Library.open(tmp_path / "nowhere"))
+    calls = {
+        "search_literature": {"query": "Higgs"},
+        "get_passage": {"chunk_id": f"{MUON_DOC}#0"},
+        "get_document": {"doc_id": MUON_DOC},
+        "answer_question": {"question": MUON},
+        "index_info": {},
+    }
+
+    async def run() -> None:
+        async with Client(server) as client:
+            for tool, arguments in calls.items():
+                result = await client.call_tool(tool, arguments)
+                text = getattr(result.content[0], "text", "")
+                assert result.is_error and "no index at" in text and "ingest PATH" in text, (tool, text)
+
+    anyio.run(run)
+
+
+def test_index_info_has_no_bucket_for_unknown_collaborations() -> None:
+    from heprag.app.mcp_models import make_index_info
+
+    manifest = {"embedding": {"model": "m", "dim": 3}, "built_at": "t"}
+    info = {
+        "manifest": manifest, "generation": "gen-000001", "counts": {"documents": 3, "chunks": 9},
+        "by_source_type": {"paper": 2, "note": 1}, "by_collaboration": {"ATLAS": 2, "None": 1},
+        "by_year": {"2020": 2, "None": 1},
+    }  # fmt: skip
+    made = make_index_info(info, {"pdf": 2, "text": 1})
+    assert made.by_collaboration == {"ATLAS": 2} and (made.year_min, made.year_max) == (2020, 2020)

@@ -30,6 +30,8 @@ def test_every_real_higgs_pdf_parses_with_pages(higgs_dir: Path) -> None:
         doc = next(parse_pdf(path))
         assert doc.doc_id == f"arXiv:{path.stem}"
         assert doc.collaboration in {"ATLAS", "CMS"}
+        # the author metadata ('The ATLAS Collaboration'), else the collaboration found on page 1
+        assert len(doc.authors) == 1 and doc.authors[0].endswith(f"{doc.collaboration} Collaboration")
         assert all(b.page and b.page >= 1 for b in doc.blocks)
 
 
