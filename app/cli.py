@@ -120,7 +120,8 @@ def ingest(
         fail(f"{failure.path}: {reason}", label="failed")
     for conflict in report.conflicts:
         fail(
-            f"{conflict.path} claims {conflict.doc_id} (as {conflict.other_path}); kept as {conflict.kept_as}",
+            f"{conflict.path} claims {conflict.doc_id} (as {conflict.other_path}); "
+            f"kept as {conflict.kept_as}",
             label="conflict",
         )
     console.print(

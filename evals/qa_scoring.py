@@ -86,7 +86,7 @@ def gold_matches(gold: str, descriptors: Iterable[str]) -> bool:
     gold = gold.strip()
     if not gold:
         return False
-    path, _, record = gold.partition("#")
+    record = gold.partition("#")[2]
     for d in descriptors:
         d = d.strip()
         if not d:

@@ -38,7 +38,9 @@ SUPPORT_RATIO = 0.85  # a supporting sentence scores at least this share of the 
 PROCESSES = frozenset({"muon", "photon", "tau", "bottom", "electron", "charm", "ww", "zz", "top"})
 _BOSONS = [re.compile(r"\bW(?=\s+(?:boson|mass))"), re.compile(r"\bZ(?=\s+boson)")]
 _YEAR = re.compile(r"\b(?:19[5-9]\d|20[0-4]\d)\b")
-_BECAUSE = re.compile(r"\b(?:because|since|due to|so that|in order to|to avoid|to ensure|would|otherwise)\b", re.I)
+_BECAUSE = re.compile(
+    r"\b(?:because|since|due to|so that|in order to|to avoid|to ensure|would|otherwise)\b", re.IGNORECASE
+)
 _CAPTION = re.compile(r"^\s*(?:fig(?:ure)?|table)\.?\s*\d+\s*[:.]", re.IGNORECASE)
 _PROPER = re.compile(r"(?<![\w-])([A-Z][A-Za-z0-9_]*[A-Z0-9][A-Za-z0-9_*-]*|[A-Z][a-z]+[A-Z]\w*)(?![\w])")
 
@@ -261,14 +263,15 @@ class Planner:
         both = [s for s in valued[:6] if len(set(experiments_in(s.candidate.text)) & set(sides)) >= 2]
         if both or len(sides) < 2:
             return [(both or valued)[0]]
+
+        def on_side(s: Scored, side: str) -> bool:
+            return side in experiments_in(s.candidate.text) or self.collaboration(s.doc_id) == side
+
         out = [valued[0]]
         for side in sides:
-            if any(side in experiments_in(s.candidate.text) or self.collaboration(s.doc_id) == side for s in out):
+            if any(on_side(s, side) for s in out):
                 continue
-            match = next(
-                (s for s in valued if side in experiments_in(s.candidate.text) or self.collaboration(s.doc_id) == side),
-                None,
-            )
+            match = next((s for s in valued if on_side(s, side)), None)
             if match is not None and match.score >= 0.7 * valued[0].score:
                 out.append(match)
         return out[:MAX_SENTENCES]
