@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from rich.table import Table
 
@@ -76,7 +76,7 @@ def run_qa(
     return scores
 
 
-def qa_tables(halves: dict[str, Sequence[QuestionScore]]) -> list[Table]:
+def qa_tables(halves: Mapping[str, Sequence[QuestionScore]]) -> list[Table]:
     """A headline table (one column per half) and, per half, the figures by source type and by kind."""
     headline = Table(title="QA: the shared scoring rule (report half = the figures to quote)")
     rows = {name: summarise(scores) for name, scores in halves.items()}

@@ -30,7 +30,14 @@ from heprag.ingest.report import FileFailure
 from heprag.ingest.sources.inspire import InspireClient
 from heprag.ingest.sources.inspire_dump import read_dump
 from heprag.ingest.sources.oai_formats import FORMATS, DeletedInMetadata, NotLiterature, OaiFormat
-from heprag.ingest.sources.oaipmh import OaiClient, OaiError, OaiPage, OaiRecord, format_datestamp
+from heprag.ingest.sources.oaipmh import (
+    Granularity,
+    OaiClient,
+    OaiError,
+    OaiPage,
+    OaiRecord,
+    format_datestamp,
+)
 from heprag.ingest.sync_state import HarvestState, SyncReport
 
 log = logging.getLogger(__name__)
@@ -120,7 +127,7 @@ class Syncer:
         requests_before, embedded_before = client.requests, self.ingestor.embedder.embedded_count
         if state.granularity is None:
             state.granularity = client.identify().get("granularity") or "YYYY-MM-DD"
-        granularity = "YYYY-MM-DD" if len(state.granularity) <= 10 else "YYYY-MM-DDThh:mm:ssZ"
+        granularity: Granularity = "YYYY-MM-DD" if len(state.granularity) <= 10 else "YYYY-MM-DDThh:mm:ssZ"
         token = None
         if state.token and not (restart or from_ or until):
             token, report.resumed = state.token, True

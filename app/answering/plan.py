@@ -49,7 +49,7 @@ def processes(text: str) -> set[str]:
     """Final states a text names (muon, bottom, photon…), PDF glyph runs like 'b ̄b' or 'τ+τ−' included."""
     plain = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
     plain = re.sub(r"\b([bctμτ])\s*[+−-]?\s*\1[+−-]?(?![a-z])", r"\1\1", plain)
-    return PROCESSES & set(tokenize(plain))
+    return set(PROCESSES & set(tokenize(plain)))
 
 
 @dataclass
