@@ -1,12 +1,12 @@
-"""Answer quality on the 8 Higgs PDFs (issue #4): citations, number grounding, gold paper, refusals.
+"""Answer quality on the 8 Higgs PDFs: citations, number grounding, gold paper, refusals (regression set).
+
+Nothing is calibrated here any more: the answer plan's rules were tuned on the tune half of the shared
+dev set and are reported on its other half (`heprag eval answers --dataset ../shared/qa/hep_qa_dev.jsonl`).
 
 Builds (once, cached) an index of `../shared/corpus/pdfs/higgs/` with the real `Library`, runs the QA set
 `evals/data/hep_qa.jsonl` with the chosen backend (extractive by default) and prints:
 
-1. the refusal-threshold calibration: best-passage cosine of answerable vs unanswerable questions, the
-   threshold maximising balanced accuracy (midpoint of the widest gap among ties) and its leave-one-out
-   accuracy (the threshold refitted without each question, then applied to it);
-2. the answer figures: % answer sentences with a valid citation, % numbers grounded in their cited
+the answer figures: % answer sentences with a valid citation, % numbers grounded in their cited
    passages, gold paper cited (answerable), refused (unanswerable), false refusals, latency.
 
     python benchmarks/answer_quality.py [--index-dir ~/.cache/heprag-bench/higgs8] [--threshold X]
@@ -15,7 +15,6 @@ Builds (once, cached) an index of `../shared/corpus/pdfs/higgs/` with the real `
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import logging
 import os
@@ -23,12 +22,9 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
-
 from heprag.app.answer import Answer
 from heprag.app.grounding import extract_numbers, normalise, ungrounded_numbers
 from heprag.app.library import Library
-from heprag.app.refusal import unknown_terms
 from heprag.app.settings import load_settings
 from heprag.app.validate import is_valid
 from heprag.evals.datasets import QAItem, load_qa
@@ -46,38 +42,6 @@ def open_index(index_dir: Path, corpus: Path) -> Library:
         print(f"built {index_dir}: {len(report.added)} PDFs, {report.chunks_written} chunks "
               f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
     return library
-
-
-def best_threshold(pos: list[float], neg: list[float]) -> tuple[float, float]:
-    """(threshold, balanced accuracy): answer when cosine >= threshold; ties broken by the widest gap."""
-    if not pos or not neg:  # one class only: keep every example of it on its side
-        return (round(min(pos) - 1e-4, 4), 1.0) if pos else (round(max(neg) + 1e-4, 4), 1.0)
-    values = sorted(set(pos) | set(neg))
-    cuts = [values[0] - 1e-6] + [(a + b) / 2 for a, b in itertools.pairwise(values)] + [values[-1] + 1e-6]
-    p, n = np.array(pos), np.array(neg)
-
-    def score(t: float) -> tuple[float, float]:
-        bal = ((p >= t).mean() + (n < t).mean()) / 2
-        gap = min([abs(v - t) for v in values])
-        return float(bal), gap
-
-    best = max(cuts, key=score)
-    return round(float(best), 4), score(best)[0]
-
-
-def loo_accuracy(pos: list[float], neg: list[float]) -> float:
-    """Leave-one-out accuracy of the threshold choice (each question judged by a threshold fit without it)."""
-    right = 0
-    for i, v in enumerate(pos):
-        right += v >= best_threshold(pos[:i] + pos[i + 1 :], neg)[0]
-    for i, v in enumerate(neg):
-        right += v < best_threshold(pos, neg[:i] + neg[i + 1 :])[0]
-    return right / (len(pos) + len(neg))
-
-
-def describe(values: list[float]) -> str:
-    return (f"min {min(values):.3f}  median {statistics.median(values):.3f}  max {max(values):.3f}  "
-            f"(n={len(values)})")  # fmt: skip
 
 
 def sentence_sources(answer: Answer, citations: list[int]) -> list[str]:
@@ -144,41 +108,13 @@ def main() -> None:
 
     library = open_index(args.index_dir.expanduser(), args.corpus)
     items = load_qa(args.qa)
-    keywords = library.index.keywords
-    best = {i.id: max((h.dense_score or 0.0 for h in library.search(i.question)), default=0.0) for i in items}
-    unknown = {i.id: unknown_terms(i.question, keywords) for i in items}
-    print("\nRefusal calibration")
-    for kind in ("answerable", "unanswerable"):
-        caught = [f"{i.id} ({','.join(unknown[i.id])})" for i in items if i.kind == kind and unknown[i.id]]
-        total = sum(i.kind == kind for i in items)
-        print(f"  unknown-term rule refuses {len(caught)}/{total} {kind}: {'; '.join(caught) or '-'}")
-    pos = [best[i.id] for i in items if i.kind == "answerable"]
-    neg = [best[i.id] for i in items if i.kind == "unanswerable"]
-    print("  best-passage cosine (dense, over the hybrid top-k), all questions:")
-    print(f"    answerable    {describe(pos)}")
-    print(f"    unanswerable  {describe(neg)}")
-    threshold, balanced = best_threshold(pos, neg)
-    print(f"    cosine alone: best threshold {threshold}, balanced accuracy {balanced:.3f}, "
-          f"leave-one-out accuracy {loo_accuracy(pos, neg):.3f}")  # fmt: skip
-    rest_pos = [best[i.id] for i in items if i.kind == "answerable" and not unknown[i.id]]
-    rest_neg = [best[i.id] for i in items if i.kind == "unanswerable" and not unknown[i.id]] or [0.0]
-    threshold, balanced = best_threshold(rest_pos, rest_neg)
-    loo = loo_accuracy(rest_pos, rest_neg)
-    print(
-        f"    after the unknown-term rule: unanswerable left {[round(v, 3) for v in sorted(rest_neg)]}; "
-        f"best threshold {threshold}, balanced accuracy {balanced:.3f}, leave-one-out {loo:.3f}"
-    )
-    print(f"  setting answer.refusal_threshold = {library.settings.answer.refusal_threshold}")
     if args.threshold is not None:
         library.settings.answer.refusal_threshold = args.threshold
 
     print(f"\nRunning {len(items)} questions, backend {args.backend}, "
           f"threshold {library.settings.answer.refusal_threshold}")  # fmt: skip
     figures = evaluate(library, items, args.backend)
-    figures |= {
-        "calibrated_threshold": threshold,
-        "threshold_used": library.settings.answer.refusal_threshold,
-    }
+    figures["threshold_used"] = library.settings.answer.refusal_threshold
     rows = [
         ("answer sentences with a valid citation", f"{figures['valid_citation_pct']:.1f} %", ">= 95 %"),
         ("numbers grounded in their cited passages",
