@@ -69,7 +69,7 @@ def _key_rows(selected: SelectedDocument, passages: list[Hit], limit: int) -> li
         sources = {"value": chunk_id}
         row = KeyNumber(
             doc_id=selected.doc.doc_id, quantity=quantity, value=Cell(value=value),
-            experiment=selected.doc.collaboration or "", context=context,
+            experiment=key_numbers.experiment_of(context, selected.doc.collaboration or ""), context=context,
         )  # fmt: skip
         for field, options in (("sqrt_s", energies), ("luminosity", lumis)):
             pick = near(options, chunk_id)
