@@ -17,7 +17,7 @@ from heprag.app.answer import Sentence
 from heprag.app.citations import build_answer
 from heprag.app.grounding import ungrounded_numbers
 from heprag.app.library import Library
-from heprag.app.summaries import digest, key_numbers
+from heprag.app.summaries import digest, headlines, key_numbers
 from heprag.app.summaries.cache import SummaryCache, cache_key
 from heprag.app.summaries.model import (
     Cell,
@@ -30,7 +30,7 @@ from heprag.app.summaries.model import (
     TopicRequest,
 )
 from heprag.app.summaries.references import links, reading_order
-from heprag.app.summaries.selection import abstract_chunks, select_documents
+from heprag.app.summaries.selection import resolve_papers, select_documents
 from heprag.app.summaries.timeline import timeline_png
 from heprag.index.metadata import MetadataStore
 from heprag.index.store import current_generation
@@ -48,7 +48,10 @@ def _key_rows(selected: SelectedDocument, passages: list[Hit], limit: int) -> li
     """Up to `limit` rows for one document, each cell naming the chunk it came from."""
     found: dict[tuple[str, str], tuple[str, str, str]] = {}
     for hit in passages:
+        own = selected.doc.collaboration or ""
         for quantity, value, context in key_numbers.measurements(hit.chunk):
+            if key_numbers.experiment_of(context, own) != own:
+                continue  # another experiment's result quoted by this paper: not its key number
             same = [k for k in found if k[1] == value]  # one row per value: the most specific label wins
             if same and PRIORITY.index(quantity) >= min(PRIORITY.index(k[0]) for k in same):
                 continue
@@ -69,7 +72,7 @@ def _key_rows(selected: SelectedDocument, passages: list[Hit], limit: int) -> li
         sources = {"value": chunk_id}
         row = KeyNumber(
             doc_id=selected.doc.doc_id, quantity=quantity, value=Cell(value=value),
-            experiment=key_numbers.experiment_of(context, selected.doc.collaboration or ""), context=context,
+            experiment=selected.doc.collaboration or "", context=context,
         )  # fmt: skip
         for field, options in (("sqrt_s", energies), ("luminosity", lumis)):
             pick = near(options, chunk_id)
@@ -96,9 +99,9 @@ def build_report(
     # the selection depends only on the index generation, the request and the settings: a re-run reuses
     # it and never loads the embedding model or the FAISS/BM25 indexes
     select_key = cache_key(
-        "selection/v1", generation.name if generation else "",
+        "selection/v2", generation.name if generation else "",
         request.model_dump(mode="json", exclude={"name"}), s.model_dump(mode="json"),
-        library.settings.retrieval.rrf_k,
+        library.settings.retrieval.model_dump(mode="json"),
     )  # fmt: skip
     stored = cache.get("selections", select_key) if generation is not None else None
     if stored is not None and generation is not None:
@@ -111,7 +114,11 @@ def build_report(
             index, library.embedder, request, max_documents=s.max_documents, search_k=s.search_k,
             passages_per_document=s.passages_per_document, mmr_lambda=s.mmr_lambda,
             min_cosine=s.min_cosine, min_relevance=s.min_relevance, rrf_k=library.settings.retrieval.rrf_k,
+            retriever=library.retriever(),
         )  # fmt: skip
+        listed = set(resolve_papers(index, request.papers)[0]) if request.papers else set()
+        about = _about(index.meta, selection)
+        headlines.mark_on_topic(headlines.topic_weights(request.topic, about), selection, about, listed)
         cache.put(
             "selections", select_key,
             {"selection": [x.model_dump(mode="json") for x in selection], "missing": missing},
@@ -120,9 +127,17 @@ def build_report(
     timings["select"] = time.perf_counter() - t0
 
     t = time.perf_counter()
+    heads = {sel.doc.doc_id: headlines.headline_chunks(meta, sel.doc) for sel in selection}
     passages = {
         sel.doc.doc_id: digest.document_passages(
-            sel, [Hit(chunk=c, score=0.0, rank=0) for c in abstract_chunks(meta, sel.doc.doc_id)]
+            sel, [Hit(chunk=c, score=0.0, rank=0) for c in heads[sel.doc.doc_id]]
+        )
+        for sel in selection
+    }
+    weights = headlines.topic_weights(request.topic, _about(meta, selection))
+    results = {
+        sel.doc.doc_id: headlines.headline_sentences(
+            weights, heads[sel.doc.doc_id], sel.doc.collaboration or ""
         )
         for sel in selection
     }
@@ -137,19 +152,26 @@ def build_report(
             progress("summaries", done[0], len(selection))
 
     mapped = digest.map_documents(request.topic, selection, passages, summarizer, cache, tick)
-    summaries = {d: cited for d, (cited, _) in mapped.items()}
+    summaries = {
+        d: _with_results(results[d][: s.synthesis_per_document], cited, s.sentences_per_document + 1)
+        for d, (cited, _) in mapped.items()
+    }
     timings["map"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    groups = digest.group_by_experiment(selection)
+    on_topic = [sel for sel in selection if sel.on_topic]
+    groups = digest.group_by_experiment(on_topic)
     synthesis = digest.reduce_groups(
         request.topic, groups, summaries, passages, summarizer, s.synthesis_per_document
+    )
+    synthesis = _lead_with_results(
+        groups, synthesis, results, passages, s.synthesis_per_document, replace=not summarizer.llm
     )
     timings["reduce"] = time.perf_counter() - t
 
     t = time.perf_counter()
     rows = [
-        r for sel in selection for r in _key_rows(sel, passages[sel.doc.doc_id], s.key_numbers_per_document)
+        r for sel in on_topic for r in _key_rows(sel, passages[sel.doc.doc_id], s.key_numbers_per_document)
     ]
     report = Report(
         topic=request.topic, backend=summarizer.name, index_dir=str(library.settings.index.dir),
@@ -222,6 +244,55 @@ def _assemble(
             tallies.flags.append(f"key number not in its passage: {cell.value} ({chunk_id})")
     report.key_numbers = [row for row, _ in rows]
     report.tallies = tallies
+
+
+def _about(meta: MetadataStore, selection: list[SelectedDocument]) -> dict[str, str]:
+    """What each document says it is: its title and the first sentence of its abstract."""
+    return {
+        sel.doc.doc_id: sel.doc.title
+        + ". "
+        + headlines.first_sentence(headlines.headline_chunks(meta, sel.doc))
+        for sel in selection
+    }
+
+
+def _with_results(
+    found: list[headlines.Headline], cited: list[digest.Cited], limit: int
+) -> list[digest.Cited]:
+    """A document's summary: its headline results first, then the summarizer's sentences."""
+    out: list[digest.Cited] = [(h.text, [h.chunk_id]) for h in found]
+    keys = {digest.sentence_key(h.text) for h in found}
+    out += [(text, ids) for text, ids in cited if digest.sentence_key(text) not in keys]
+    return out[:limit]
+
+
+def _lead_with_results(
+    groups: dict[str, list[SelectedDocument]],
+    synthesis: dict[str, list[digest.Cited]],
+    results: dict[str, list[headlines.Headline]],
+    passages: dict[str, list[Hit]],
+    per_doc: int,
+    replace: bool,
+) -> dict[str, list[digest.Cited]]:
+    """Each theme's synthesis opening with its documents' headline results (composed line + result
+    sentences, oldest document first); `replace` drops the digest sentences of documents that have them."""
+    doc_of = {h.chunk.chunk_id: d for d, hits in passages.items() for h in hits}
+    out: dict[str, list[digest.Cited]] = {}
+    for theme, docs in groups.items():
+        lead: list[digest.Cited] = []
+        for sel in docs:
+            found = results[sel.doc.doc_id]
+            composed = headlines.compose(sel.doc, found)
+            lead += [composed] if composed else []
+            lead += [(h.text, [h.chunk_id]) for h in found[:per_doc]]
+        stated = {d for d in (sel.doc.doc_id for sel in docs) if results[d]} if replace else set()
+        keys = {digest.sentence_key(text) for text, _ in lead}
+        rest = [
+            (text, ids) for text, ids in synthesis.get(theme, [])
+            if digest.sentence_key(text) not in keys and not (ids and {doc_of.get(i) for i in ids} <= stated)
+        ]  # fmt: skip
+        out[theme] = lead + rest
+    return out
 
 
 def _take(stream: Iterator[Sentence], count: int) -> list[Sentence]:

@@ -113,6 +113,11 @@ def make_summarizer(settings: Settings, embedder: Callable[[], Embedder]) -> Sum
     )  # fmt: skip
 
 
+def sentence_key(text: str) -> str:
+    """Comparison key of a sentence (public name of `_key`)."""
+    return _key(text)
+
+
 def _key(text: str) -> str:
     """Comparison key: PDF hyphenation ('devia- tions') and spacing ignored."""
     return " ".join(re.sub(r"(\w)- (\w)", r"\1\2", text).lower().split())

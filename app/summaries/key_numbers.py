@@ -197,6 +197,6 @@ def found_in_passage(value: str, passage: str) -> bool:
     gap = r"(?:[^\d]{0,14}?)"
     pattern = r"(?<![\d.])" + gap.join(re.escape(n) for n in numbers) + r"(?![\d]|\.\d)"
     text = flat(passage)
-    tail = r"[\s)\]}]*(?:(?:±|\+|-)\s*" + NUM + r"\s*(?:\(\w+\.?\)\s*)?)*"
+    tail = r"[\s)\]}]*(?:\(\s*" + NUM + r"\s*\)\s*)?(?:(?:±|\+|-)\s*" + NUM + r"\s*(?:\(\w+\.?\)\s*)?)*"
     hits = [m for m in re.finditer(pattern, text) if not unit or re.match(tail + unit, text[m.end() :])]
     return bool(hits) and not ungrounded_numbers(value, [passage])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections import defaultdict
@@ -104,8 +105,13 @@ def select_documents(
     min_cosine: float = 0.3,
     min_relevance: float = 0.3,
     rrf_k: int = 60,
+    retriever: HybridRetriever | None = None,
 ) -> tuple[list[SelectedDocument], list[str]]:
-    """The documents most relevant to the topic, diversified, each with why; plus unknown --papers ids."""
+    """The documents most relevant to the topic, diversified, each with why; plus unknown --papers ids.
+
+    `retriever` is the library's, so the selection searches with the same fusion weights, diversity and
+    reranker as `heprag search` (its per-document cap lifted: a document's passages are aggregated here).
+    """
     filters = request.filters.model_copy(deep=True)
     if request.since is not None:
         filters.year_min = max(filters.year_min or request.since, request.since)
@@ -123,7 +129,11 @@ def select_documents(
             if not filters.doc_ids
             else [d for d in filters.doc_ids if d in listed]
         )
-    retriever = HybridRetriever(index, embedder, max(search_k, 50), rrf_k, per_doc_cap=None)
+    if retriever is None:
+        retriever = HybridRetriever(index, embedder, max(search_k, 50), rrf_k, per_doc_cap=None)
+    else:
+        retriever = copy.copy(retriever)
+        retriever.per_doc_cap, retriever.candidates = None, max(retriever.candidates, search_k)
     hits = retriever.search(request.topic, k=search_k, filters=filters, mode="hybrid")
     per_doc: dict[str, list[Hit]] = defaultdict(list)
     for hit in hits:
