@@ -71,15 +71,15 @@ def _label(before: str, default: str, unit: str = "") -> str:
     """
     if re.search(r"μ[\w+→-]*\s*=\s*\(?$", before) or _RATIO_TO_SM.search(before[-160:]):
         return "signal strength μ"
-    before = before[-120:]
+    wide, before = before, before[-120:]
     best, where = default, -1
     for key, label in _LABELS:
         pos = before.rfind(key)
         if pos > where:
             best, where = label, pos
     if unit in {"fb", "pb"} and best in {"branching fraction", "measured value", "coupling modifier", "mass"}:
-        near = before[-120:]
-        best = "cross section × branching fraction" if "branching" in near or "×" in near else "cross section"
+        # "σ × B … is 1.34 ± 0.12 pb …, in agreement with the SM prediction of 1.33 ± 0.08 pb": same quantity
+        best = "cross section × branching fraction" if "branching" in wide or "×" in before else "cross section"
     elif unit in {"fb", "pb"} and best == "cross section" and "branching" in before[-80:]:
         best = "cross section × branching fraction"
     if best != "signal strength μ" and _prediction(before[-90:]):
