@@ -198,15 +198,17 @@ def test_llamacpp_backend_with_the_packaged_gguf_answers_or_refuses(library: Lib
 
 
 # -- echoes and copied brackets through the real client (issue 15) ---------------------------------------
-def echo_of(hits: list[Hit]) -> tuple[int, str]:
-    """What the packaged gemma printed for MUON: its prompt back, a passage with the paper's brackets."""
-    n, hit = next((n, h) for n, h in enumerate(hits, 1) if re.search(r"\[\d+\]\s*\[\d+\]", h.chunk.text))
-    return n, f'<<SYS>> <passage n="{n}" source="{hit.chunk.label}"> {hit.chunk.text[:600]}'
+def echo_of(hits: list[Hit]) -> str:
+    """What the packaged gemma printed for MUON (issue 15): its prompt back, passage markup, copied text
+    followed by a paper's reference run."""
+    n, hit = next(((n, h) for n, h in enumerate(hits, 1) if "[" in h.chunk.text), (1, hits[0]))
+    body = " ".join(hit.chunk.text.split())[:400]
+    return f'<<SYS>> <passage n="{n}" source="{hit.chunk.label}"> {body} [1][2][3][4][5][6] …'
 
 
 def test_openai_prompt_echo_with_passage_markup_is_refused(small_index: Path, library: Library) -> None:
     hits = library.search(MUON)
-    with openai_server([echo_of(hits)[1]]) as chat:
+    with openai_server([echo_of(hits)]) as chat:
         answer = openai_library(small_index, chat.url).ask(MUON, backend="openai")
     assert answer.refused and answer.sentences[0].flags == ["refusal:prompt-echo"]
     assert REFUSAL_PHRASE in answer.answer and "[1][2]" not in answer.answer
