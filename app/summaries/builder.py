@@ -64,7 +64,7 @@ def _key_rows(selected: SelectedDocument, passages: list[Hit], limit: int) -> li
     def near(options: list[tuple[str, str | None]], chunk_id: str) -> tuple[str, str] | None:
         same = [(c, v) for c, v in options if v and c == chunk_id]
         other = [(c, v) for c, v in options if v]
-        return (same or other or [None])[0]  # type: ignore[return-value]
+        return (same or other)[0] if same or other else None
 
     ordered = sorted(found.items(), key=lambda kv: PRIORITY.index(kv[0][0]) if kv[0][0] in PRIORITY else 99)
     rows: list[tuple[KeyNumber, dict]] = []

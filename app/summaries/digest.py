@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Protocol
 
 from heprag.app.citations import parse_markers
+from heprag.app.echoes import has_prompt_markup, screen
 from heprag.app.extractive import ExtractiveGenerator
 from heprag.app.settings import Settings
 from heprag.app.summaries.cache import SummaryCache, cache_key
@@ -63,9 +64,16 @@ class Summarizer:
         """The generator's sentences, citations mapped from passage numbers to chunk ids."""
         if hasattr(self.generator, "select"):
             pairs = self.generator.select(question, hits)
-        else:  # a generator that returns text with [n] markers
+        else:  # a generator that returns text with [n] markers: an LLM, screened like chat answers
             result = self.generator.generate(question, hits)
-            pairs = parse_markers(result if isinstance(result, str) else result.answer)
+            text = result if isinstance(result, str) else result.answer
+            if not self.llm:
+                pairs = parse_markers(text)
+            elif has_prompt_markup(text):  # the model printed its prompt back: nothing of it is kept
+                log.warning("the %s summary printed its prompt back; dropped", self.name)
+                pairs = []
+            else:  # prompt echoes dropped; the papers' copied reference brackets cite nothing
+                pairs = [(s.text, s.numbers) for s in screen(text, hits) if not s.echo]
         out: list[Cited] = []
         seen: set[str] = set()
         for text, numbers in pairs:
@@ -99,7 +107,7 @@ def make_summarizer(settings: Settings, embedder: Callable[[], Embedder]) -> Sum
             identity, parallel=1, llm=False, name="extractive", limit=n,
         )  # fmt: skip
     try:
-        from heprag.app.generators import make_generator  # type: ignore[attr-defined]
+        from heprag.app.generators import make_generator
     except ImportError as exc:
         raise ConfigError(
             f"answer.backend = {backend!r} needs heprag.app.generators, which this installation lacks; "
@@ -196,7 +204,7 @@ def group_by_experiment(selection: list[SelectedDocument]) -> dict[str, list[Sel
     for selected in selection:
         groups[selected.doc.collaboration or "Other"].append(selected)
     for docs in groups.values():
-        docs.sort(key=lambda s: (s.doc.date is None, s.doc.date or 0, s.doc.doc_id))  # type: ignore[arg-type, return-value]
+        docs.sort(key=lambda s: (s.doc.date is None, str(s.doc.date or ""), s.doc.doc_id))
     best = {theme: max(s.relevance for s in docs) for theme, docs in groups.items()}
     return dict(sorted(groups.items(), key=lambda kv: (kv[0] == "Other", -best[kv[0]], kv[0])))
 

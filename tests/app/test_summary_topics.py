@@ -107,3 +107,28 @@ def test_a_dimuon_report_leads_with_the_observed_and_expected_significance(fresh
     first = report.synthesis[0].sentences[0]
     assert first.text.startswith("ATLAS (2007.07830v2): observed significance 2.0σ (1.7σ expected)")
     assert "μ = 1.2 ± 0.6" in first.text and first.citations and not first.flags
+
+
+def test_an_llm_summary_that_echoes_its_prompt_leaves_only_the_checked_headlines(
+    fresh_library: Library,
+) -> None:
+    from tests.app.openai_server import openai_server
+
+    def echo(body: dict) -> str:  # type: ignore[type-arg]
+        prompt = body["messages"][1]["content"]
+        return "<<SYS>> " + prompt[:300] + " [1][2][3][4][5][6]. Use ONLY the numbered passages [1]."
+
+    with openai_server([echo] * 20) as chat:
+        fresh_library.settings.answer.backend = "openai"
+        fresh_library.settings.llm.base_url, fresh_library.settings.llm.model = chat.url, "test-model"
+        fresh_library.settings.llm.max_retries = 0
+        report = build_report(fresh_library, TopicRequest(topic=BB))
+    assert chat.requests  # the LLM was asked, and everything it said was an echo
+    sentences = [s for g in report.synthesis for s in g.sentences] + [
+        s for d in report.summaries for s in d.sentences
+    ]
+    assert sentences and not any(
+        "<passage" in s.text or "SYS" in s.text or "ONLY" in s.text for s in sentences
+    )
+    assert sentences[0].text.startswith("CMS (1808.08242v2): observed significance 5.6σ (5.5σ expected)")
+    assert report.tallies.ok, report.tallies.flags
