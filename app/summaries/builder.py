@@ -44,8 +44,14 @@ PRIORITY = [
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def _key_rows(selected: SelectedDocument, passages: list[Hit], limit: int) -> list[tuple[KeyNumber, dict]]:
-    """Up to `limit` rows for one document, each cell naming the chunk it came from."""
+def _key_rows(
+    selected: SelectedDocument,
+    passages: list[Hit],
+    limit: int,
+    headline: list[tuple[str, str]] | None = None,
+) -> list[tuple[KeyNumber, dict]]:
+    """Up to `limit` rows for one document, each cell naming the chunk it came from; the values of its
+    `headline` results (quantity, value) first, then by PRIORITY."""
     found: dict[tuple[str, str], tuple[str, str, str]] = {}
     for hit in passages:
         own = selected.doc.collaboration or ""
@@ -66,7 +72,13 @@ def _key_rows(selected: SelectedDocument, passages: list[Hit], limit: int) -> li
         other = [(c, v) for c, v in options if v]
         return (same or other)[0] if same or other else None
 
-    ordered = sorted(found.items(), key=lambda kv: PRIORITY.index(kv[0][0]) if kv[0][0] in PRIORITY else 99)
+    ordered = sorted(
+        found.items(),
+        key=lambda kv: (
+            (headline or []).index(kv[0]) if kv[0] in (headline or []) else 99,
+            PRIORITY.index(kv[0][0]) if kv[0][0] in PRIORITY else 99,
+        ),
+    )
     rows: list[tuple[KeyNumber, dict]] = []
     for (quantity, value), (chunk_id, context, _) in ordered[:limit]:
         sources = {"value": chunk_id}
@@ -171,7 +183,14 @@ def build_report(
 
     t = time.perf_counter()
     rows = [
-        r for sel in on_topic for r in _key_rows(sel, passages[sel.doc.doc_id], s.key_numbers_per_document)
+        r
+        for sel in on_topic
+        for r in _key_rows(
+            sel,
+            passages[sel.doc.doc_id],
+            s.key_numbers_per_document,
+            [v for h in results[sel.doc.doc_id][: s.synthesis_per_document] for v in h.values],
+        )
     ]
     report = Report(
         topic=request.topic, backend=summarizer.name, index_dir=str(library.settings.index.dir),

@@ -79,7 +79,9 @@ def _label(before: str, default: str, unit: str = "") -> str:
             best, where = label, pos
     if unit in {"fb", "pb"} and best in {"branching fraction", "measured value", "coupling modifier", "mass"}:
         # "σ × B … is 1.34 ± 0.12 pb …, in agreement with the SM prediction of 1.33 ± 0.08 pb": same quantity
-        best = "cross section × branching fraction" if "branching" in wide or "×" in before else "cross section"
+        best = (
+            "cross section × branching fraction" if "branching" in wide or "×" in before else "cross section"
+        )
     elif unit in {"fb", "pb"} and best == "cross section" and "branching" in before[-80:]:
         best = "cross section × branching fraction"
     if best != "signal strength μ" and _prediction(before[-90:]):
