@@ -30,7 +30,7 @@ from heprag.app.summaries.model import (
     TopicRequest,
 )
 from heprag.app.summaries.references import links, reading_order
-from heprag.app.summaries.selection import resolve_papers, select_documents
+from heprag.app.summaries.selection import select_documents
 from heprag.app.summaries.timeline import timeline_png
 from heprag.index.metadata import MetadataStore
 from heprag.index.store import current_generation
@@ -128,9 +128,6 @@ def build_report(
             min_cosine=s.min_cosine, min_relevance=s.min_relevance, rrf_k=library.settings.retrieval.rrf_k,
             retriever=library.retriever(),
         )  # fmt: skip
-        listed = set(resolve_papers(index, request.papers)[0]) if request.papers else set()
-        about = _about(index.meta, selection)
-        headlines.mark_on_topic(headlines.topic_weights(request.topic, about), selection, about, listed)
         cache.put(
             "selections", select_key,
             {"selection": [x.model_dump(mode="json") for x in selection], "missing": missing},
@@ -139,6 +136,11 @@ def build_report(
     timings["select"] = time.perf_counter() - t0
 
     t = time.perf_counter()
+    # what each document is about decides whether it is on topic (cheap: recomputed, never cached)
+    about = _about(meta, selection)
+    weights = headlines.topic_weights(request.topic, about)
+    listed = {s.doc.doc_id for s in selection if s.reason.startswith("listed in --papers")}
+    headlines.mark_on_topic(weights, selection, about, listed)
     heads = {sel.doc.doc_id: headlines.headline_chunks(meta, sel.doc) for sel in selection}
     passages = {
         sel.doc.doc_id: digest.document_passages(
@@ -146,7 +148,6 @@ def build_report(
         )
         for sel in selection
     }
-    weights = headlines.topic_weights(request.topic, _about(meta, selection))
     results = {
         sel.doc.doc_id: headlines.headline_sentences(
             weights, heads[sel.doc.doc_id], sel.doc.collaboration or ""

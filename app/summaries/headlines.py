@@ -41,10 +41,10 @@ _FOLD = [  # the same physics written differently → one token
 ]  # fmt: skip
 _STOP = frozenset(
     {"the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "with", "from", "by", "at", "as", "is",
-     "are",
-     "was", "were", "be", "this", "that", "these", "its", "their", "into", "using", "use", "new", "study",
+     "are", "was", "were", "be", "this", "that", "these", "its", "their", "into", "using", "use", "study",
      "studies", "search", "searches", "measurement", "measurements", "observation", "evidence", "result",
-     "results", "data", "paper", "report", "decay", "decays", "production", "produced", "via", "lhc", "tev"}
+     "results", "data", "paper", "report", "decay", "decays", "production", "produced", "via", "lhc",
+     "tev", "gev", "mev", "kev", "fb", "pb", "fb-1", "pb-1"}
 )  # fmt: skip
 _RESULT = ("significance", "signal strength", "cross section", "upper limit", "mass", "branching", "coupling")
 _CONCLUSION = re.compile(
@@ -165,8 +165,14 @@ def compose(doc: Document, found: list[Headline]) -> tuple[str, list[str]] | Non
     if significance is not None:
         observed = _value(significance, "observed significance")
         expected = _value(significance, "expected significance")
-        parts.append(f"observed significance {observed}" + (f" ({expected} expected)" if expected else ""))
         cites.append(significance.chunk_id)
+        if expected is None:  # stated in another result sentence: the same observed value with its
+            # expected one, or the sentence right after ("The corresponding expected significance is …")
+            pair = _expected_for(found, significance, observed)
+            if pair is not None:
+                expected = _value(pair, "expected significance")
+                cites.append(pair.chunk_id)
+        parts.append(f"observed significance {observed}" + (f" ({expected} expected)" if expected else ""))
     strength = next((h for h in found if _value(h, "signal strength μ")), None)
     if strength is not None and (significance is None or strength.topical >= significance.topical):
         parts.append(f"signal strength μ = {_value(strength, 'signal strength μ')}")
@@ -175,6 +181,18 @@ def compose(doc: Document, found: list[Headline]) -> tuple[str, list[str]] | Non
         return None
     who = f"{doc.collaboration} ({doc.short_name.split()[-1]})" if doc.collaboration else doc.short_name
     return f"{who}: {'; '.join(parts)}.", list(dict.fromkeys(cites))
+
+
+def _expected_for(found: list[Headline], significance: Headline, observed: str | None) -> Headline | None:
+    """Another result sentence giving the expected significance of `significance`'s observed one."""
+    for h in found:
+        if _value(h, "observed significance") == observed and _value(h, "expected significance"):
+            return h
+    for h in found:
+        follows = h.order == significance.order + 1 and h.chunk_id == significance.chunk_id
+        if follows and _value(h, "expected significance") and not _value(h, "observed significance"):
+            return h
+    return None
 
 
 def _value(headline: Headline, quantity: str) -> str | None:
