@@ -70,9 +70,8 @@ def _prompt_ngrams() -> frozenset[tuple[str, ...]]:
     texts += list(EXPECTED_KINDS.values())
     for text in texts:
         text = re.sub(r'"[^"\n]*"|\{[a-z_]+\}|\([^()\n]*\)', " ", text)  # examples, placeholders, asides
-        for line in text.splitlines():
-            words = _words(line)
-            grams.update(tuple(words[i : i + ECHO_NGRAM]) for i in range(len(words) - ECHO_NGRAM + 1))
+        words = _words(text)
+        grams.update(tuple(words[i : i + ECHO_NGRAM]) for i in range(len(words) - ECHO_NGRAM + 1))
     return frozenset(grams)
 
 
