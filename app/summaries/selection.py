@@ -13,10 +13,9 @@ import numpy as np
 from heprag.app.summaries.model import SelectedDocument, TopicRequest
 from heprag.index.embedder import Embedder
 from heprag.index.errors import ConfigError
-from heprag.index.metadata import MetadataStore
 from heprag.index.retrieval import HybridRetriever
 from heprag.index.store import CorpusIndex
-from heprag.index.types import Chunk, Document, Hit
+from heprag.index.types import Document, Hit
 
 log = logging.getLogger(__name__)
 _VERSION = re.compile(r"v\d+$")
@@ -55,12 +54,6 @@ def resolve_papers(index: CorpusIndex, ids: list[str]) -> tuple[list[str], list[
         else:
             missing.append(ident)
     return found, missing
-
-
-def abstract_chunks(meta: MetadataStore, doc_id: str) -> list[Chunk]:
-    """The document's abstract chunks (where its headline results are stated), if it has any."""
-    head = meta.chunks_of(doc_id, 0, 3)
-    return [c for c in head if c.section and c.section[0].lower().startswith("abstract")]
 
 
 def _mmr(relevance: np.ndarray, vectors: np.ndarray, count: int, lam: float) -> list[int]:
