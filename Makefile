@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # onnx: one 9 MB wheel (~5 s), so CI tests the embedder's ONNX backends; openvino (59 MB) is left out.
+# llamacpp is opt-in (make test EXTRAS=dev,app,agent,llm,dist,onnx,llamacpp): it compiles llama.cpp, 55 min
+# on the shared 2-core dev box (7 s once pip's wheel cache has it); without it the real-model test skips.
 EXTRAS ?= dev,app,agent,llm,dist,onnx
 CORPUS ?= ../shared/corpus/pdfs/higgs
 INDEX ?= $(HOME)/.local/share/heprag/index

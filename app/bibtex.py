@@ -1,4 +1,8 @@
-"""BibTeX for an indexed `Document`: INSPIRE's texkey when enrichment found one, else a generated key."""
+"""BibTeX for an indexed `Document`: INSPIRE's texkey when enrichment found one, else a visibly local key.
+
+A generated key must not pass for an INSPIRE texkey (`CMS:2013bpc` looks like one and would silently
+mismatch the real record in a user's bibliography), so it is prefixed `heprag:` — `heprag:ATLAS.2020.fzp`.
+"""
 
 from __future__ import annotations
 
@@ -38,8 +42,16 @@ def arxiv_eprint(doc: Document) -> str | None:
     return str(eprint).split("v")[0] if eprint else None
 
 
+LOCAL_PREFIX = "heprag:"
+
+
+def is_inspire_texkey(key: str) -> bool:
+    """A key INSPIRE gave (not one heprag generated)."""
+    return not key.startswith(LOCAL_PREFIX)
+
+
 def texkey(doc: Document) -> str:
-    """INSPIRE texkey from `doc.extra['texkey']`, else `<Collaboration|Surname>:<year><3 letters>`."""
+    """INSPIRE texkey from `doc.extra['texkey']`, else `heprag:<Collaboration|Surname>.<year>.<3 letters>`."""
     given = doc.extra.get("texkey")
     if isinstance(given, str) and given.strip():
         return given.strip()
@@ -53,7 +65,7 @@ def texkey(doc: Document) -> str:
     base = re.sub(r"[^A-Za-z0-9\-]", "", _ascii(base)) or "heprag"
     digest = hashlib.sha1(doc.doc_id.encode()).digest()
     suffix = "".join(chr(ord("a") + b % 26) for b in digest[:3])
-    return f"{base}:{doc.year or 'nd'}{suffix}"
+    return f"{LOCAL_PREFIX}{base}.{doc.year or 'nd'}.{suffix}"
 
 
 def bibtex(doc: Document) -> str:

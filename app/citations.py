@@ -36,18 +36,27 @@ def _lines_to_prose(text: str) -> str:
     return out
 
 
+def numbers_of(text: str) -> list[int]:
+    """The passage numbers of every [n] / [n, m] / [n-m] marker in `text`, in order, each once."""
+    return list(dict.fromkeys(n for m in MARKER.finditer(text) for n in _numbers(m.group(1))))
+
+
+def split_marked(text: str) -> list[str]:
+    """Generated text → raw sentences, markers still in them; a marker after a final stop moves before it."""
+    return whole_sentences(_MARKERS_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), _lines_to_prose(text)))
+
+
 def parse_markers(text: str) -> list[tuple[str, list[int]]]:
     """Split text into sentences, each with the passage numbers its [n] / [n, m] / [n-m] markers cite.
 
     A marker placed after the sentence's final stop ("... 2.0σ. [1] Next") belongs to that sentence.
     """
-    text = _MARKERS_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), _lines_to_prose(text))
     out: list[tuple[str, list[int]]] = []
-    for sentence in whole_sentences(text):
-        numbers = [n for m in MARKER.finditer(sentence) for n in _numbers(m.group(1))]
+    for sentence in split_marked(text):
+        numbers = numbers_of(sentence)
         clean = MARKER.sub("", sentence).strip()
         if clean and clean not in ".!?":
-            out.append((clean, list(dict.fromkeys(numbers))))
+            out.append((clean, numbers))
         elif numbers and out:  # a stray marker on its own: it cites the sentence before
             out[-1] = (out[-1][0], list(dict.fromkeys(out[-1][1] + numbers)))
     return out

@@ -6,6 +6,12 @@ word. Every entry keeps the passage it came from, so the glossary is cited like 
 
 Shared by the chat (glossary tab, terms of an answer, follow-ups) and the newcomer answers, which add the
 passages defining the jargon of the retrieved ones (`defining_chunks`).
+
+Only readable entries are kept (`readable_term`, `readable_long_form`, `readable_definition`): a term is a
+noun phrase of words (a trailing symbol such as "μ" allowed), a definition a clause of words. PDF math and
+table debris ("GeV — (GeV) FWHM/2.35", "other nine categories — follows: …", "pV T > 150 GeV") and
+acknowledgement lists ("MECTS — MNiSW, Poland; …") are dropped; an appositive definition stops where its
+sentence goes on ("X, defined as Y, is μ = 1.2" → Y), and the papers' reference brackets are removed.
 """
 
 from __future__ import annotations
@@ -27,6 +33,22 @@ _HYPHEN_BREAK = re.compile(r"(\w)- ([a-z])")
 _STOP_TERMS = {"it", "this", "which", "that", "these", "they", "and", "the"}
 # A word that may be an acronym: two or more capitals ("VBF", "LAr", "PDFs"), a letter first.
 _ACRONYM_WORD = re.compile(r"(?<![\w\-])([A-Za-z][A-Za-z0-9]*[A-Z][A-Za-z0-9]*)(?![\w\-])")
+# Words that show a matched "term" is a clause, not a noun phrase ("analysis focuses on a high-pT region").
+_NOT_A_TERM = frozenset(
+    {"for", "in", "on", "at", "with", "by", "as", "to", "from", "into", "over", "under", "after", "before",
+     "when", "if", "where", "while", "then", "is", "are", "was", "were", "be", "been", "has", "have", "had",
+     "can", "will", "may", "also", "which", "that", "this", "these", "those", "it", "they", "follows",
+     "using", "used", "comprises", "consists", "contains", "includes", "focuses", "gives", "uses"}
+)  # fmt: skip
+_PLAIN_WORD = re.compile(
+    r"[A-Za-z][a-z]+(?:-[A-Za-z0-9]+)*|[a-z]+-[A-Za-z0-9-]+|[A-Z][A-Za-z0-9]{1,9}s?|p[T]"
+)
+_SYMBOL = re.compile(r"[^\W\d_][\w]{0,2}")  # a trailing symbol of a term: "μ", "q", "A", "θ1"
+_MATH = re.compile(r"[<>=±∓√∑∏∫^_|�⃗]|\bmiss\b|miss\s[A-Z]\b|\b\w/\w")
+_LETTER_WORDS = frozenset({"a", "Z", "W", "H"})
+_LONG_FORM = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[\s-][A-Za-z][A-Za-z'’]*)*")
+_REFS = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
+_GOES_ON = re.compile(r",\s+(?:and\s+)?(?:is|are|was|were|has|have|had|can|will|may|which|where|while)\b")
 GLOSSARY = "glossary"  # the `Hit.retrievers` mark of a passage added for its definitions
 CORPUS_LOOKUPS = 12  # keyword searches per question for acronyms the retrieved papers never define
 
@@ -78,20 +100,76 @@ def long_form(short: str, before: str) -> str | None:
     return result
 
 
+def readable_term(term: str) -> str | None:
+    """`term` as a noun phrase of words (one trailing symbol allowed), or None when it is not one."""
+    term = re.sub(r"^(?:[Tt]he|[Aa]n?)\s+", "", " ".join(term.split()))
+    term = re.sub(r"\s+(?:is|are)(?:\s+then)?$", "", term)  # "The total uncertainty is then defined as"
+    words = term.split()
+    if not 1 <= len(words) <= 7 or _MATH.search(term) or "[" in term:
+        return None
+    plain, last = words, words[-1]
+    if len(words) >= 3 and not _PLAIN_WORD.fullmatch(last) and _SYMBOL.fullmatch(last):
+        plain = words[:-1]  # "signal strength μ", "test statistic q"
+    if any(w.lower() in _NOT_A_TERM for w in words) or words[0].lower() in _STOP_TERMS:
+        return None
+    if not all(_PLAIN_WORD.fullmatch(w) or w.lower() in {"of", "and", "the", "a"} for w in plain):
+        return None
+    return term if any(len(w) >= 3 and w.islower() for w in plain) else None
+
+
+def readable_long_form(short: str, expansion: str) -> bool:
+    """An acronym's long form is words only ('vector-boson fusion'), not table or list debris."""
+    words = expansion.split()
+    return (
+        _LONG_FORM.fullmatch(expansion) is not None
+        and words[0].lower() != short.lower()
+        and sum(len(w) >= 3 for w in words) >= 1
+    )
+
+
+def readable_definition(term: str, definition: str) -> str | None:
+    """The defining clause cut where its sentence goes on, without reference brackets; None for debris."""
+    text = _REFS.sub("", definition)
+    goes_on = _GOES_ON.search(text)
+    if goes_on:
+        text = text[: goes_on.start()]
+    text = re.sub(r",\s*respectively$", "", text.strip().rstrip(".,;: "))
+    parts = text.rsplit(",", 1)  # a trailing symbolic restatement: "…divided by its uncertainty, d0/σd0"
+    if len(parts) == 2 and not re.search(r"[a-z]{3,}", parts[1]):
+        text = parts[0].rstrip()
+    words = text.split()
+    wordy = [w for w in words if re.fullmatch(r"[(]?(?:[A-Za-z][A-Za-z'’-]+|a)[),]?", w)]
+    # lone letters other than "a" and boson names ("the leading Z") are math: "high-pV T", "category j"
+    letters = [w for w in words if re.fullmatch(r"[^\W\d_][,.]?", w) and w.rstrip(",.") not in _LETTER_WORDS]
+    if (
+        len(words) < 3
+        or len(letters) >= 2
+        or _MATH.search(text)
+        or not re.match(r"[a-z]", text)
+        or text.lower().startswith(("follows", "as follows", term.lower()))
+        or len(wordy) < 0.75 * len(words)
+        or text.count("(") != text.count(")")
+    ):
+        return None
+    return text
+
+
 def entries_from_chunk(chunk: Chunk) -> list[GlossaryEntry]:
-    """Acronyms and definitions stated in one passage."""
+    """Acronyms and definitions stated in one passage, readable ones only."""
     out: list[GlossaryEntry] = []
     for sentence in sentences(_clean(chunk.text)):
         for match in _ACRONYM.finditer(sentence):
             short = match.group(1)
             expansion = long_form(short, sentence[: match.start()])
-            if expansion:
+            if expansion and readable_long_form(short, expansion):
                 out.append(_entry(short, expansion, chunk, sentence, "acronym"))
         for match in _DEFINED.finditer(sentence):
-            term = re.sub(r"^[Tt]he\s+", "", match.group("term").strip())
-            if term.lower() in _STOP_TERMS or len(term.split()) > 8 or "[" in term:
+            term = readable_term(match.group("term"))
+            if term is None or term.lower() in _STOP_TERMS:
                 continue
-            out.append(_entry(term, match.group("def").strip().rstrip("."), chunk, sentence, "definition"))
+            definition = readable_definition(term, match.group("def"))
+            if definition is not None:
+                out.append(_entry(term, definition, chunk, sentence, "definition"))
     return out
 
 

@@ -39,6 +39,8 @@ _ERRORS = re.compile(
     rf"^\s*(?:(?:{_PM}|\+|-)\s*\d+(?:\.\d+)?(?:e[+-]?\d+)?\s*(?:\((?:stat|syst|exp|th|theo|theory)\.?\))?\s*)*"
 )
 
+_BRACKETED = re.compile(rf"^\(\s*{_NUM}\s*\)\s*")
+
 
 def normalise(text: str) -> str:
     """Canonical form of physics text for comparing numbers (idempotent)."""
@@ -105,6 +107,7 @@ def _unit(quantity: str) -> str:
 
 def _unit_follows(unit: str, tail: str) -> bool:
     tail = tail[_ERRORS.match(tail).end() :].lstrip(" )]}")  # type: ignore[union-attr]
+    tail = _BRACKETED.sub("", tail, count=1)  # "5.4 (5.5) standard deviations": observed (expected)
     if unit == "σ":
         return bool(re.match(r"(?:σ|sigma|standard deviation|s\.d\.)", tail))
     return tail.startswith(unit)

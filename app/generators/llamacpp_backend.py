@@ -56,21 +56,45 @@ class LlamaCppGenerator(Generator):
             )
         return Llama(model_path=str(path), n_ctx=CONTEXT_TOKENS, n_threads=os.cpu_count() or 2, verbose=False)
 
-    def _complete(self, question: str, passages: list[Hit], stream: bool, audience: Audience) -> Any:
+    def _complete(
+        self,
+        question: str,
+        passages: list[Hit],
+        stream: bool,
+        audience: Audience,
+        expected_kind: str | None = None,
+    ) -> Any:
         return self.model.create_chat_completion(
-            messages=build_messages(question, passages, self.max_sentences, audience),
+            messages=build_messages(question, passages, self.max_sentences, audience, expected_kind),
             temperature=self.llm.temperature,
             max_tokens=self.llm.max_tokens,
             stream=stream,
         )
 
-    def generate(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> str:
+    def generate(
+        self,
+        question: str,
+        passages: list[Hit],
+        audience: Audience = "researcher",
+        *,
+        expected_kind: str | None = None,
+    ) -> str:
         return str(
-            self._complete(question, passages, False, audience)["choices"][0]["message"]["content"] or ""
+            self._complete(question, passages, False, audience, expected_kind)["choices"][0]["message"][
+                "content"
+            ]
+            or ""
         )
 
-    def stream(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> Iterator[str]:
-        for chunk in self._complete(question, passages, True, audience):
+    def stream(
+        self,
+        question: str,
+        passages: list[Hit],
+        audience: Audience = "researcher",
+        *,
+        expected_kind: str | None = None,
+    ) -> Iterator[str]:
+        for chunk in self._complete(question, passages, True, audience, expected_kind):
             text = chunk["choices"][0]["delta"].get("content") if chunk["choices"] else None
             if text:
                 yield text

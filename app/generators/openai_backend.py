@@ -36,13 +36,20 @@ class OpenAIGenerator(Generator):
         key = llm.api_key.get_secret_value() or os.environ.get("OPENAI_API_KEY") or "unused"
         return OpenAI(base_url=llm.base_url, api_key=key, timeout=llm.timeout_s, max_retries=llm.max_retries)
 
-    def _create(self, question: str, passages: list[Hit], stream: bool, audience: Audience) -> Any:
+    def _create(
+        self,
+        question: str,
+        passages: list[Hit],
+        stream: bool,
+        audience: Audience,
+        expected_kind: str | None = None,
+    ) -> Any:
         import openai
 
         try:
             return self.client.chat.completions.create(
                 model=self.llm.model,
-                messages=build_messages(question, passages, self.max_sentences, audience),
+                messages=build_messages(question, passages, self.max_sentences, audience, expected_kind),
                 temperature=self.llm.temperature,
                 max_tokens=self.llm.max_tokens,
                 stream=stream,
@@ -58,15 +65,29 @@ class OpenAIGenerator(Generator):
                 f"{self.llm.model!r}: {exc.message}; check llm.model and llm.api_key (HEPRAG_LLM__API_KEY)"
             ) from exc
 
-    def generate(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> str:
-        response = self._create(question, passages, False, audience)
+    def generate(
+        self,
+        question: str,
+        passages: list[Hit],
+        audience: Audience = "researcher",
+        *,
+        expected_kind: str | None = None,
+    ) -> str:
+        response = self._create(question, passages, False, audience, expected_kind)
         return response.choices[0].message.content or "" if response.choices else ""
 
-    def stream(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> Iterator[str]:
+    def stream(
+        self,
+        question: str,
+        passages: list[Hit],
+        audience: Audience = "researcher",
+        *,
+        expected_kind: str | None = None,
+    ) -> Iterator[str]:
         import openai
 
         try:
-            for chunk in self._create(question, passages, True, audience):
+            for chunk in self._create(question, passages, True, audience, expected_kind):
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         except openai.APIError as exc:  # the connection dropped or the server sent an error mid-stream

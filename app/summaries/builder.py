@@ -17,7 +17,7 @@ from heprag.app.answer import Sentence
 from heprag.app.citations import build_answer
 from heprag.app.grounding import ungrounded_numbers
 from heprag.app.library import Library
-from heprag.app.summaries import digest, key_numbers
+from heprag.app.summaries import digest, headlines, key_numbers
 from heprag.app.summaries.cache import SummaryCache, cache_key
 from heprag.app.summaries.model import (
     Cell,
@@ -30,7 +30,7 @@ from heprag.app.summaries.model import (
     TopicRequest,
 )
 from heprag.app.summaries.references import links, reading_order
-from heprag.app.summaries.selection import abstract_chunks, select_documents
+from heprag.app.summaries.selection import select_documents
 from heprag.app.summaries.timeline import timeline_png
 from heprag.index.metadata import MetadataStore
 from heprag.index.store import current_generation
@@ -44,11 +44,20 @@ PRIORITY = [
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
-def _key_rows(selected: SelectedDocument, passages: list[Hit], limit: int) -> list[tuple[KeyNumber, dict]]:
-    """Up to `limit` rows for one document, each cell naming the chunk it came from."""
+def _key_rows(
+    selected: SelectedDocument,
+    passages: list[Hit],
+    limit: int,
+    headline: list[tuple[str, str]] | None = None,
+) -> list[tuple[KeyNumber, dict]]:
+    """Up to `limit` rows for one document, each cell naming the chunk it came from; the values of its
+    `headline` results (quantity, value) first, then by PRIORITY."""
     found: dict[tuple[str, str], tuple[str, str, str]] = {}
     for hit in passages:
+        own = selected.doc.collaboration or ""
         for quantity, value, context in key_numbers.measurements(hit.chunk):
+            if key_numbers.experiment_of(context, own) != own:
+                continue  # another experiment's result quoted by this paper: not its key number
             same = [k for k in found if k[1] == value]  # one row per value: the most specific label wins
             if same and PRIORITY.index(quantity) >= min(PRIORITY.index(k[0]) for k in same):
                 continue
@@ -59,10 +68,17 @@ def _key_rows(selected: SelectedDocument, passages: list[Hit], limit: int) -> li
     lumis = [(h.chunk.chunk_id, key_numbers.luminosity(h.chunk)) for h in passages]
 
     def near(options: list[tuple[str, str | None]], chunk_id: str) -> tuple[str, str] | None:
-        known = [(c, v) for c, v in options if v]
-        return next(((c, v) for c, v in known if c == chunk_id), known[0] if known else None)
+        same = [(c, v) for c, v in options if v and c == chunk_id]
+        other = [(c, v) for c, v in options if v]
+        return (same or other)[0] if same or other else None
 
-    ordered = sorted(found.items(), key=lambda kv: PRIORITY.index(kv[0][0]) if kv[0][0] in PRIORITY else 99)
+    ordered = sorted(
+        found.items(),
+        key=lambda kv: (
+            (headline or []).index(kv[0]) if kv[0] in (headline or []) else 99,
+            PRIORITY.index(kv[0][0]) if kv[0][0] in PRIORITY else 99,
+        ),
+    )
     rows: list[tuple[KeyNumber, dict]] = []
     for (quantity, value), (chunk_id, context, _) in ordered[:limit]:
         sources = {"value": chunk_id}
@@ -95,9 +111,9 @@ def build_report(
     # the selection depends only on the index generation, the request and the settings: a re-run reuses
     # it and never loads the embedding model or the FAISS/BM25 indexes
     select_key = cache_key(
-        "selection/v1", generation.name if generation else "",
+        "selection/v2", generation.name if generation else "",
         request.model_dump(mode="json", exclude={"name"}), s.model_dump(mode="json"),
-        library.settings.retrieval.rrf_k,
+        library.settings.retrieval.model_dump(mode="json"),
     )  # fmt: skip
     stored = cache.get("selections", select_key) if generation is not None else None
     if stored is not None and generation is not None:
@@ -110,6 +126,7 @@ def build_report(
             index, library.embedder, request, max_documents=s.max_documents, search_k=s.search_k,
             passages_per_document=s.passages_per_document, mmr_lambda=s.mmr_lambda,
             min_cosine=s.min_cosine, min_relevance=s.min_relevance, rrf_k=library.settings.retrieval.rrf_k,
+            retriever=library.retriever(),
         )  # fmt: skip
         cache.put(
             "selections", select_key,
@@ -119,9 +136,21 @@ def build_report(
     timings["select"] = time.perf_counter() - t0
 
     t = time.perf_counter()
+    # what each document is about decides whether it is on topic (cheap: recomputed, never cached)
+    about = _about(meta, selection)
+    weights = headlines.topic_weights(request.topic, about)
+    listed = {s.doc.doc_id for s in selection if s.reason.startswith("listed in --papers")}
+    headlines.mark_on_topic(weights, selection, about, listed)
+    heads = {sel.doc.doc_id: headlines.headline_chunks(meta, sel.doc) for sel in selection}
     passages = {
         sel.doc.doc_id: digest.document_passages(
-            sel, [Hit(chunk=c, score=0.0, rank=0) for c in abstract_chunks(meta, sel.doc.doc_id)]
+            sel, [Hit(chunk=c, score=0.0, rank=0) for c in heads[sel.doc.doc_id]]
+        )
+        for sel in selection
+    }
+    results = {
+        sel.doc.doc_id: headlines.headline_sentences(
+            weights, heads[sel.doc.doc_id], sel.doc.collaboration or ""
         )
         for sel in selection
     }
@@ -136,19 +165,33 @@ def build_report(
             progress("summaries", done[0], len(selection))
 
     mapped = digest.map_documents(request.topic, selection, passages, summarizer, cache, tick)
-    summaries = {d: cited for d, (cited, _) in mapped.items()}
+    summaries = {
+        d: _with_results(results[d][: s.synthesis_per_document], cited, s.sentences_per_document + 1)
+        for d, (cited, _) in mapped.items()
+    }
     timings["map"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    groups = digest.group_by_experiment(selection)
+    on_topic = [sel for sel in selection if sel.on_topic]
+    groups = digest.group_by_experiment(on_topic)
     synthesis = digest.reduce_groups(
         request.topic, groups, summaries, passages, summarizer, s.synthesis_per_document
+    )
+    synthesis = _lead_with_results(
+        groups, synthesis, results, passages, s.synthesis_per_document, replace=not summarizer.llm
     )
     timings["reduce"] = time.perf_counter() - t
 
     t = time.perf_counter()
     rows = [
-        r for sel in selection for r in _key_rows(sel, passages[sel.doc.doc_id], s.key_numbers_per_document)
+        r
+        for sel in on_topic
+        for r in _key_rows(
+            sel,
+            passages[sel.doc.doc_id],
+            s.key_numbers_per_document,
+            [v for h in results[sel.doc.doc_id][: s.synthesis_per_document] for v in h.values],
+        )
     ]
     report = Report(
         topic=request.topic, backend=summarizer.name, index_dir=str(library.settings.index.dir),
@@ -221,6 +264,55 @@ def _assemble(
             tallies.flags.append(f"key number not in its passage: {cell.value} ({chunk_id})")
     report.key_numbers = [row for row, _ in rows]
     report.tallies = tallies
+
+
+def _about(meta: MetadataStore, selection: list[SelectedDocument]) -> dict[str, str]:
+    """What each document says it is: its title and the first sentence of its abstract."""
+    return {
+        sel.doc.doc_id: sel.doc.title
+        + ". "
+        + headlines.first_sentence(headlines.headline_chunks(meta, sel.doc))
+        for sel in selection
+    }
+
+
+def _with_results(
+    found: list[headlines.Headline], cited: list[digest.Cited], limit: int
+) -> list[digest.Cited]:
+    """A document's summary: its headline results first, then the summarizer's sentences."""
+    out: list[digest.Cited] = [(h.text, [h.chunk_id]) for h in found]
+    keys = {digest.sentence_key(h.text) for h in found}
+    out += [(text, ids) for text, ids in cited if digest.sentence_key(text) not in keys]
+    return out[:limit]
+
+
+def _lead_with_results(
+    groups: dict[str, list[SelectedDocument]],
+    synthesis: dict[str, list[digest.Cited]],
+    results: dict[str, list[headlines.Headline]],
+    passages: dict[str, list[Hit]],
+    per_doc: int,
+    replace: bool,
+) -> dict[str, list[digest.Cited]]:
+    """Each theme's synthesis opening with its documents' headline results (composed line + result
+    sentences, oldest document first); `replace` drops the digest sentences of documents that have them."""
+    doc_of = {h.chunk.chunk_id: d for d, hits in passages.items() for h in hits}
+    out: dict[str, list[digest.Cited]] = {}
+    for theme, docs in groups.items():
+        lead: list[digest.Cited] = []
+        for sel in docs:
+            found = results[sel.doc.doc_id]
+            composed = headlines.compose(sel.doc, found)
+            lead += [composed] if composed else []
+            lead += [(h.text, [h.chunk_id]) for h in found[:per_doc]]
+        stated = {d for d in (sel.doc.doc_id for sel in docs) if results[d]} if replace else set()
+        keys = {digest.sentence_key(text) for text, _ in lead}
+        rest = [
+            (text, ids) for text, ids in synthesis.get(theme, [])
+            if digest.sentence_key(text) not in keys and not (ids and {doc_of.get(i) for i in ids} <= stated)
+        ]  # fmt: skip
+        out[theme] = lead + rest
+    return out
 
 
 def _take(stream: Iterator[Sentence], count: int) -> list[Sentence]:

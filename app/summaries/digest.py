@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Protocol
 
 from heprag.app.citations import parse_markers
+from heprag.app.echoes import has_prompt_markup, screen
 from heprag.app.extractive import ExtractiveGenerator
 from heprag.app.settings import Settings
 from heprag.app.summaries.cache import SummaryCache, cache_key
@@ -63,9 +64,16 @@ class Summarizer:
         """The generator's sentences, citations mapped from passage numbers to chunk ids."""
         if hasattr(self.generator, "select"):
             pairs = self.generator.select(question, hits)
-        else:  # a generator that returns text with [n] markers
+        else:  # a generator that returns text with [n] markers: an LLM, screened like chat answers
             result = self.generator.generate(question, hits)
-            pairs = parse_markers(result if isinstance(result, str) else result.answer)
+            text = result if isinstance(result, str) else result.answer
+            if not self.llm:
+                pairs = parse_markers(text)
+            elif has_prompt_markup(text):  # the model printed its prompt back: nothing of it is kept
+                log.warning("the %s summary printed its prompt back; dropped", self.name)
+                pairs = []
+            else:  # prompt echoes dropped; the papers' copied reference brackets cite nothing
+                pairs = [(s.text, s.numbers) for s in screen(text, hits) if not s.echo]
         out: list[Cited] = []
         seen: set[str] = set()
         for text, numbers in pairs:
@@ -111,6 +119,11 @@ def make_summarizer(settings: Settings, embedder: Callable[[], Embedder]) -> Sum
         lambda: make_generator(settings, embedder()), identity, parallel=s.parallel, llm=True, name=backend,
         limit=s.sentences_per_document + 2,
     )  # fmt: skip
+
+
+def sentence_key(text: str) -> str:
+    """Comparison key of a sentence (public name of `_key`)."""
+    return _key(text)
 
 
 def _key(text: str) -> str:
@@ -191,7 +204,7 @@ def group_by_experiment(selection: list[SelectedDocument]) -> dict[str, list[Sel
     for selected in selection:
         groups[selected.doc.collaboration or "Other"].append(selected)
     for docs in groups.values():
-        docs.sort(key=lambda s: (s.doc.date is None, s.doc.date or 0, s.doc.doc_id))
+        docs.sort(key=lambda s: (s.doc.date is None, str(s.doc.date or ""), s.doc.doc_id))
     best = {theme: max(s.relevance for s in docs) for theme, docs in groups.items()}
     return dict(sorted(groups.items(), key=lambda kv: (kv[0] == "Other", -best[kv[0]], kv[0])))
 

@@ -15,7 +15,10 @@ from heprag.index.types import Chunk
 NUM = r"\d+(?:\.\d+)?"
 _UNC = rf"(?:±\s*{NUM}|\+\s*{NUM}\s*-\s*{NUM})(?:\s*\((?:stat|syst?|exp|th|theo|theory)\.?\))?"
 _LIST = rf"{NUM}(?:\s*(?:,\s*and|,|and)\s*{NUM})*"
-SIGNIFICANCE = re.compile(rf"(?<![\w.])({NUM})\s*(?:σ|sigma\b|standard deviations?\b|s\.d\.)")
+_SIGMA = r"(?:σ|sigma\b|standard deviations?\b|s\.d\.)"
+SIGNIFICANCE = re.compile(rf"(?<![\w.])({NUM})\s*{_SIGMA}")
+# "an observed (expected) significance of 5.4 (5.5) standard deviations"
+PAIRED_SIGNIFICANCE = re.compile(rf"(?<![\w.])({NUM})\s*\(\s*({NUM})\s*\)\s*{_SIGMA}")
 WITH_UNC = re.compile(rf"(?<![\w.])({NUM}(?:\s*{_UNC})+)(?:\s*(fb|pb|gev|tev)(?![\w-]))?")
 _NOT_UNC = r"(?<![\w.±-])(?<!±\s)"  # a number, not the uncertainty of the one before it ("20.3 ± 0.6 fb-1")
 LIMIT = re.compile(rf"{_NOT_UNC}({NUM})\s*(times|fb|pb)\b(?!-)")
@@ -29,11 +32,24 @@ _LABELS = [
     ("signal strength", "signal strength μ"),
     ("μ =", "signal strength μ"),
     ("cross section", "cross section"),
+    ("cross-section", "cross section"),
     ("upper limit", "upper limit"),
     ("branching", "branching fraction"),
     ("coupling", "coupling modifier"),
     ("mass", "mass"),
 ]
+# "The ratio of the measured event yield … to the Standard Model expectation is 1.01 ± 0.12": a μ.
+_RATIO_TO_SM = re.compile(r"ratio of the (?:measured|observed)[^.]{0,120}?to the (?:sm|standard model)")
+_PREDICTED = re.compile(r"\b(?:predict\w*|expected|expectation|theor\w*|calculat\w*|sm value|sm cross)")
+_MEASURED = re.compile(r"\b(?:measur\w*|observ\w*|found|obtained|extracted|fitted|best-fit)")
+# Experiments and colliders a passage may quote besides its own collaboration.
+# (Matched in lower-cased text: names that are also ordinary tokens, like LEP/lep or D0/d0, are left out.)
+EXPERIMENTS = ["ATLAS", "CMS", "LHCb", "ALICE", "CDF", "DØ", "Tevatron", "ALEPH", "DELPHI", "OPAL",
+               "Belle II", "Belle", "BaBar", "BESIII", "ZEUS"]  # fmt: skip
+_EXPERIMENT = re.compile(
+    r"(?<![\w-])(" + "|".join(re.escape(e) for e in EXPERIMENTS) + r")(?![\w-])", re.IGNORECASE
+)
+_CANONICAL = {e.lower(): e for e in EXPERIMENTS}
 
 
 def flat(text: str) -> str:
@@ -47,21 +63,54 @@ def _pretty(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
-def _label(before: str, default: str) -> str:
-    if re.search(r"μ[\w+-]*\s*=\s*\(?$", before):
+def _label(before: str, default: str, unit: str = "") -> str:
+    """What a value is, from the words just before it and its unit.
+
+    A value in pb/fb is a cross section (× branching fraction when the passage says so), never a branching
+    fraction; a value the passage calls predicted/expected (and not measured, nearer) is labelled so.
+    """
+    if re.search(r"μ[\w+→-]*\s*=\s*\(?$", before) or _RATIO_TO_SM.search(before[-160:]):
         return "signal strength μ"
+    wide, before = before, before[-120:]
     best, where = default, -1
     for key, label in _LABELS:
         pos = before.rfind(key)
         if pos > where:
             best, where = label, pos
+    if unit in {"fb", "pb"} and best in {"branching fraction", "measured value", "coupling modifier", "mass"}:
+        # "σ × B … is 1.34 ± 0.12 pb …, in agreement with the SM prediction of 1.33 ± 0.08 pb": same quantity
+        best = (
+            "cross section × branching fraction" if "branching" in wide or "×" in before else "cross section"
+        )
+    elif unit in {"fb", "pb"} and best == "cross section" and "branching" in before[-80:]:
+        best = "cross section × branching fraction"
+    if best != "signal strength μ" and _prediction(before[-90:]):
+        best = f"predicted {best}" if best != "measured value" else "predicted value"
     return best
+
+
+def _prediction(before: str) -> bool:
+    """The nearest of 'predicted/expected/theory' and 'measured/observed' before a value is a prediction."""
+    predicted = [m.end() for m in _PREDICTED.finditer(before)]
+    measured = [m.end() for m in _MEASURED.finditer(before)]
+    return bool(predicted) and max(predicted) > max(measured, default=-1)
+
+
+def experiment_of(context: str, own: str) -> str:
+    """Whose result a value is: the passage's own collaboration, unless its sentence names only others
+    ("… CDF and DØ reported an excess of 2.8σ" in a CMS paper is the Tevatron's result, not CMS's)."""
+    context = re.sub(r"\b(cdf\s+and\s+)d0\b", r"\1dø", context, flags=re.IGNORECASE)
+    named = list(dict.fromkeys(_CANONICAL[m.group(1).lower()] for m in _EXPERIMENT.finditer(context)))
+    if not named or (own and own in named):
+        return own
+    return " and ".join(named)
 
 
 def _significance_kind(before: str) -> str:
     """'observed (expected) ... 2.0σ(1.7σ)': the bracketed value is the expected one."""
     if re.search(r"observed\s*\(expected\)", before):
         return "expected" if before.rstrip().endswith("(") else "observed"
+    before = re.sub(r"expected (?:sm )?backgrounds?", "", before)
     return "expected" if before.rfind("expect") > before.rfind("observ") else "observed"
 
 
@@ -84,18 +133,31 @@ def measurements(chunk: Chunk) -> list[tuple[str, str, str]]:
         taken.append((start, end))
         found.append((start, quantity, value, _window(text, start, end)))
 
+    for m in PAIRED_SIGNIFICANCE.finditer(text):
+        before = text[max(0, m.start() - 120) : m.start()]
+        if "significance" not in before[-80:]:
+            continue
+        flipped = re.search(r"expected\s*\(observed\)", before) is not None
+        first, second = ("expected", "observed") if flipped else ("observed", "expected")
+        add(m.start(1), m.end(1), f"{first} significance", f"{m.group(1)}σ")
+        add(m.start(2), m.end(2), f"{second} significance", f"{m.group(2)}σ")
     for m in SIGNIFICANCE.finditer(text):
         before = text[max(0, m.start() - 120) : m.start()]
         if "." not in m.group(1) and "significance" not in before[-60:]:
             continue  # "1σ uncertainty", "within 1 standard deviation": not a result
-        add(m.start(), m.end(), f"{_significance_kind(before)} significance", f"{m.group(1)}σ")
+        after = text[m.end() : m.end() + 30]
+        kind = "expected" if re.match(r"\s*\)?\s*(?:is |was |are |were )?expected", after) else None
+        add(m.start(), m.end(), f"{kind or _significance_kind(before)} significance", f"{m.group(1)}σ")
     for m in MASS.finditer(text):
-        add(m.start(1), m.end(), "mass", f"{_pretty(m.group(1))} GeV")
+        if "±" in m.group(1) or "+" in m.group(1):  # "for mH = 125 GeV" is a hypothesis, not a result
+            add(m.start(1), m.end(), "mass", f"{_pretty(m.group(1))} GeV")
     for m in WITH_UNC.finditer(text):
         if re.match(r"\)?\s*(?:×|x)\s*10|e-?\d", text[m.end(1) : m.end(1) + 8]):
             continue  # "(2.17 ± 0.04) × 10-4": the scale factor is not part of what we would show
+        if re.match(r"\s*(?:fb|pb|nb)-1", text[m.end() : m.end() + 8]):
+            continue  # "79.8 ± 1.6 fb-1": an integrated luminosity (its own column)
         unit = _UNITS.get(m.group(2) or "", "")
-        quantity = _label(text[max(0, m.start() - 120) : m.start()], "measured value")
+        quantity = _label(text[max(0, m.start() - 200) : m.start()], "measured value", unit)
         if quantity == "measured value" and m.group(1).count("+") + m.group(1).count("±") > 2:
             continue  # a row of a systematic-uncertainty table, not a headline result
         add(m.start(), m.end(), quantity, f"{_pretty(m.group(1))} {unit}".strip())
@@ -137,6 +199,6 @@ def found_in_passage(value: str, passage: str) -> bool:
     gap = r"(?:[^\d]{0,14}?)"
     pattern = r"(?<![\d.])" + gap.join(re.escape(n) for n in numbers) + r"(?![\d]|\.\d)"
     text = flat(passage)
-    tail = r"[\s)\]}]*(?:(?:±|\+|-)\s*" + NUM + r"\s*(?:\(\w+\.?\)\s*)?)*"
+    tail = r"[\s)\]}]*(?:\(\s*" + NUM + r"\s*\)\s*)?(?:(?:±|\+|-)\s*" + NUM + r"\s*(?:\(\w+\.?\)\s*)?)*"
     hits = [m for m in re.finditer(pattern, text) if not unit or re.match(tail + unit, text[m.end() :])]
     return bool(hits) and not ungrounded_numbers(value, [passage])

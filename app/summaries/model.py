@@ -27,6 +27,9 @@ class SelectedDocument(BaseModel):
     best_cosine: float = 0.0
     hits: list[Hit] = Field(default_factory=list, description="Its best passages for the topic, best first")
     reason: str = ""
+    on_topic: bool = Field(
+        True, description="Its title/abstract state the topic: it enters the synthesis and the key numbers"
+    )
 
 
 class DocumentSummary(BaseModel):

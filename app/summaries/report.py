@@ -9,7 +9,7 @@ from pathlib import Path
 
 from heprag.app.answer import Sentence
 from heprag.app.bibtex import bibtex
-from heprag.app.summaries.model import Cell, Report
+from heprag.app.summaries.model import Cell, DocumentSummary, Report
 from heprag.app.summaries.references import links
 
 
@@ -35,6 +35,16 @@ def _md_cell(cell: Cell | None) -> str:
     return f"{_md(cell.value)}{_cite([cell.citation] if cell.citation else [])}{mark}"
 
 
+def _summary_sections(report: Report) -> list[tuple[str, list[DocumentSummary]]]:
+    """On-topic documents' summaries, then those of related documents (kept out of the synthesis)."""
+    on = {s.doc.doc_id for s in report.selection if s.on_topic}
+    sections = [
+        ("Per-document summaries", [d for d in report.summaries if d.doc_id in on]),
+        ("Related documents (not in the synthesis)", [d for d in report.summaries if d.doc_id not in on]),
+    ]
+    return [(heading, summaries) for heading, summaries in sections if summaries]
+
+
 def render_markdown(report: Report, image: str | None = None) -> str:
     """The report as markdown; `image` is the timeline's path relative to the markdown file."""
     out = [f"# {_md(report.topic)}", ""]
@@ -58,12 +68,13 @@ def render_markdown(report: Report, image: str | None = None) -> str:
             )
     else:
         out.append("No measured quantity was found in the selected passages.")
-    out += ["", "## Per-document summaries", ""]
-    for summary in report.summaries:
-        doc = report.document(summary.doc_id)
-        out += [f"### {_md(doc.short_name)}: {_md(doc.title)}", ""]
-        out += [f"- {_md_sentence(s)}" for s in summary.sentences] or ["- (no cited sentence)"]
-        out.append("")
+    for heading, summaries in _summary_sections(report):
+        out += ["", f"## {heading}", ""]
+        for summary in summaries:
+            doc = report.document(summary.doc_id)
+            out += [f"### {_md(doc.short_name)}: {_md(doc.title)}", ""]
+            out += [f"- {_md_sentence(s)}" for s in summary.sentences] or ["- (no cited sentence)"]
+            out.append("")
     out += ["## Reading list", ""]
     out += [
         f"{i}. **{_md(report.document(item.doc_id).title)}** ({_md(report.document(item.doc_id).short_name)})"
@@ -160,14 +171,15 @@ def render_html(report: Report) -> str:
         b.append("</table>")
     else:
         b.append("<p>No measured quantity was found in the selected passages.</p>")
-    b.append("<h2>Per-document summaries</h2>")
-    for summary in report.summaries:
-        doc = report.document(summary.doc_id)
-        b += [
-            f"<h3>{_e(doc.short_name)}: {_e(doc.title)}</h3><ul>",
-            *map(_h_sentence, summary.sentences),
-            "</ul>",
-        ]
+    for heading, summaries in _summary_sections(report):
+        b.append(f"<h2>{_e(heading)}</h2>")
+        for summary in summaries:
+            doc = report.document(summary.doc_id)
+            b += [
+                f"<h3>{_e(doc.short_name)}: {_e(doc.title)}</h3><ul>",
+                *map(_h_sentence, summary.sentences),
+                "</ul>",
+            ]
     b.append("<h2>Reading list</h2><ol>")
     for item in report.reading_list:
         doc = report.document(item.doc_id)

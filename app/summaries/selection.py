@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections import defaultdict
@@ -12,10 +13,9 @@ import numpy as np
 from heprag.app.summaries.model import SelectedDocument, TopicRequest
 from heprag.index.embedder import Embedder
 from heprag.index.errors import ConfigError
-from heprag.index.metadata import MetadataStore
 from heprag.index.retrieval import HybridRetriever
 from heprag.index.store import CorpusIndex
-from heprag.index.types import Chunk, Document, Hit
+from heprag.index.types import Document, Hit
 
 log = logging.getLogger(__name__)
 _VERSION = re.compile(r"v\d+$")
@@ -54,12 +54,6 @@ def resolve_papers(index: CorpusIndex, ids: list[str]) -> tuple[list[str], list[
         else:
             missing.append(ident)
     return found, missing
-
-
-def abstract_chunks(meta: MetadataStore, doc_id: str) -> list[Chunk]:
-    """The document's abstract chunks (where its headline results are stated), if it has any."""
-    head = meta.chunks_of(doc_id, 0, 3)
-    return [c for c in head if c.section and c.section[0].lower().startswith("abstract")]
 
 
 def _mmr(relevance: np.ndarray, vectors: np.ndarray, count: int, lam: float) -> list[int]:
@@ -104,8 +98,13 @@ def select_documents(
     min_cosine: float = 0.3,
     min_relevance: float = 0.3,
     rrf_k: int = 60,
+    retriever: HybridRetriever | None = None,
 ) -> tuple[list[SelectedDocument], list[str]]:
-    """The documents most relevant to the topic, diversified, each with why; plus unknown --papers ids."""
+    """The documents most relevant to the topic, diversified, each with why; plus unknown --papers ids.
+
+    `retriever` is the library's, so the selection searches with the same fusion weights, diversity and
+    reranker as `heprag search` (its per-document cap lifted: a document's passages are aggregated here).
+    """
     filters = request.filters.model_copy(deep=True)
     if request.since is not None:
         filters.year_min = max(filters.year_min or request.since, request.since)
@@ -123,7 +122,11 @@ def select_documents(
             if not filters.doc_ids
             else [d for d in filters.doc_ids if d in listed]
         )
-    retriever = HybridRetriever(index, embedder, max(search_k, 50), rrf_k, per_doc_cap=None)
+    if retriever is None:
+        retriever = HybridRetriever(index, embedder, max(search_k, 50), rrf_k, per_doc_cap=None)
+    else:
+        retriever = copy.copy(retriever)
+        retriever.per_doc_cap, retriever.candidates = None, max(retriever.candidates, search_k)
     hits = retriever.search(request.topic, k=search_k, filters=filters, mode="hybrid")
     per_doc: dict[str, list[Hit]] = defaultdict(list)
     for hit in hits:

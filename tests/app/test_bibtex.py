@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from heprag.app.bibtex import bibtex, texkey
+from heprag.app.bibtex import bibtex, is_inspire_texkey, texkey
 from heprag.app.library import Library
 from heprag.index.types import Document
 
@@ -31,13 +31,16 @@ def test_inspire_texkey_is_used_when_enrichment_found_one() -> None:
     assert entry.startswith("@article{ATLAS:2020fzp,\n") and entry.rstrip().endswith("}")
 
 
-def test_generated_key_is_stable_and_inspire_shaped() -> None:
+def test_a_generated_key_is_stable_and_visibly_local_never_inspire_shaped() -> None:
     key = texkey(doc())
-    assert re.fullmatch(r"ATLAS:2020[a-z]{3}", key) and key == texkey(doc())
+    assert re.fullmatch(r"heprag:ATLAS\.2020\.[a-z]{3}", key) and key == texkey(doc())
+    assert not is_inspire_texkey(key) and is_inspire_texkey(texkey(doc(extra={"texkey": "ATLAS:2020fzp"})))
+    assert not re.fullmatch(r"[A-Za-z-]+:\d{4}[a-z]{2,3}", key)  # INSPIRE's own shape, e.g. CMS:2013bpc
     assert texkey(doc(doc_id="arXiv:1804.02610v2")) != key
     no_collab = doc(collaboration=None, authors=["Ellis, John", "Gaillard, M.K."], date=None)
-    assert re.fullmatch(r"Ellis:nd[a-z]{3}", texkey(no_collab))
-    assert texkey(doc(collaboration=None, authors=["Sébastien Müller"])).startswith("Muller:2020")
+    assert re.fullmatch(r"heprag:Ellis\.nd\.[a-z]{3}", texkey(no_collab))
+    assert texkey(doc(collaboration=None, authors=["Sébastien Müller"])).startswith("heprag:Muller.2020.")
+    assert bibtex(doc()).startswith("@article{heprag:ATLAS.2020.")
 
 
 def test_arxiv_paper_fields() -> None:

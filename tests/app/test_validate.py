@@ -87,3 +87,73 @@ def test_the_model_saying_not_found_is_a_refusal_not_an_uncited_sentence() -> No
     assert answer.refused and answer.sentences[0].flags == ["refusal:model-said-not-found"]
     partial = check(f"The excess was 2.0σ [1]. The width is {REFUSAL_PHRASE}.")
     assert not partial.refused and partial.sentences[1].flags == ["not-found"]
+
+
+# -- what a model copied instead of writing (issue 15: the gemma echo) ----------------------------------
+ECHO = (
+    '<<SYS>> <passage n="2" source="ATLAS 1808.08238v2 §1, p. 4"> The Higgs boson was discovered by the '
+    "ATLAS and CMS Collaborations [1][2][3][4][5][6] in 2012. The data correspond to an integrated "
+    "luminosity of 139 fb−1 at √s = 13 TeV [2]."
+)
+CITING = [
+    *PASSAGES,
+    "The discovery of the Higgs boson by the ATLAS and CMS Collaborations [1, 2] opened a new field.",
+]
+
+
+def test_the_prompt_printed_back_is_refused_not_shown_as_a_cited_answer() -> None:
+    answer = check(ECHO)
+    assert answer.refused and answer.sentences[0].flags == ["refusal:prompt-echo"]
+    for markup in ("<<SYS>>", '<passage n="1" source="X">', "</passage>", "<start_of_turn>model"):
+        assert validate("q?", f"{markup} It was 2.0σ [1].", hits(), {}, "test").refused, markup
+
+
+def test_a_papers_reference_list_copied_into_the_text_cites_nothing() -> None:
+    answer = check("The Higgs boson was discovered by ATLAS and CMS [1][2][3][4][5][6].")
+    assert answer.refused and answer.sentences[0].flags == ["refusal:no-valid-sentence"]
+    flagged = check("It was found at the LHC [1][2][3][4]. The excess was 2.0σ [1].")
+    assert flagged.sentences[0].flags == ["copied-reference:[1][2][3][4]", "uncited"]
+    assert flagged.sentences[0].citations == [] and is_valid(flagged.sentences[1])
+    assert [c.chunk_id for c in flagged.citations] == ["c0"]  # only the real citation is listed
+
+
+def test_refs_and_equation_brackets_and_reference_ranges_are_not_passage_numbers() -> None:
+    for text in (
+        "The method follows Refs. [1–3].",
+        "The method follows Refs. [2].",
+        "The fit uses Eq. [3] of the paper.",
+        "Earlier searches [1–3] saw no excess.",
+    ):
+        answer = check(text)
+        assert answer.refused and answer.sentences[0].flags == ["refusal:no-valid-sentence"], text
+    kept = check("The excess was 2.0σ, as in Ref. [2], at 125.09 GeV [1].")
+    assert kept.sentences[0].citations == [1] and kept.sentences[0].flags == ["copied-reference:[2]"]
+    assert kept.citations[0].chunk_id == "c0" and is_valid(kept.sentences[0])
+
+
+def test_brackets_copied_with_the_passage_text_they_follow_are_not_citations() -> None:
+    copied = "The discovery of the Higgs boson by the ATLAS and CMS Collaborations [1, 2]."
+    answer = validate("q?", copied, hits(CITING), {}, "test")
+    assert answer.refused
+    own = validate("q?", "The Higgs boson was discovered by ATLAS and CMS [4].", hits(CITING), {}, "test")
+    assert not own.refused and own.sentences[0].citations == [1] and own.citations[0].chunk_id == "c3"
+
+
+def test_the_system_prompts_own_sentences_are_an_echo_but_its_example_is_not() -> None:
+    echo = check("Use ONLY the numbered passages in the user message [1]. The excess was 2.0σ [1].")
+    assert echo.sentences[0].flags == ["prompt-echo"] and not is_valid(echo.sentences[0])
+    assert is_valid(echo.sentences[1]) and not echo.refused
+    assert check("Cite only passage numbers that appear below [1].").refused
+    example = check("The observed significance is 2.0σ [1].")  # the prompt's example, a real answer here
+    assert not example.refused and example.sentences[0].flags == []
+
+
+def test_several_real_citations_still_pass() -> None:
+    answer = check("The excess was 2.0σ at 125.09 GeV with 139 fb-1 [1][2]. Seen [1, 3].")
+    assert [s.citations for s in answer.sentences] == [[1, 2], [1, 3]]
+    assert all(s.flags == [] for s in answer.sentences)
+
+
+def test_the_extractive_backend_is_not_screened_for_echoes() -> None:
+    text = "Use ONLY the numbered passages in the user message [1]."
+    assert not validate("q?", text, hits(), {}, "extractive").refused
