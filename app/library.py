@@ -172,7 +172,7 @@ class Library:
             stream = (
                 generator.render(plan.sentences, hits, audience)
                 if isinstance(generator, ExtractiveGenerator)
-                else generator.stream(question, hits, audience)
+                else generator.stream(question, hits, audience, expected_kind=plan.question.kind)
             )
             for token in stream:
                 parts.append(token)

@@ -28,9 +28,25 @@ class Generator(ABC):
     name: str = ""
 
     @abstractmethod
-    def generate(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> str:
-        """The whole answer text, every sentence followed by its [n] markers."""
+    def generate(
+        self,
+        question: str,
+        passages: list[Hit],
+        audience: Audience = "researcher",
+        *,
+        expected_kind: str | None = None,
+    ) -> str:
+        """The whole answer text, every sentence followed by its [n] markers.
 
-    def stream(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> Iterator[str]:
+        `expected_kind` is what the question analysis says is asked (value, definition, comparison…)."""
+
+    def stream(
+        self,
+        question: str,
+        passages: list[Hit],
+        audience: Audience = "researcher",
+        *,
+        expected_kind: str | None = None,
+    ) -> Iterator[str]:
         """The answer as text fragments (tokens); the default yields `generate` in one piece."""
-        yield self.generate(question, passages, audience)
+        yield self.generate(question, passages, audience, expected_kind=expected_kind)

@@ -100,10 +100,24 @@ class ExtractiveGenerator(Generator):
         chosen = [candidates[i] for i in order if good[i]][: self.max_sentences]
         return [(display_sentence(sentence), [n]) for sentence, n in chosen]
 
-    def generate(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> str:
+    def generate(
+        self,
+        question: str,
+        passages: list[Hit],
+        audience: Audience = "researcher",
+        *,
+        expected_kind: str | None = None,
+    ) -> str:
         return "".join(self.stream(question, passages, audience)).strip()
 
-    def stream(self, question: str, passages: list[Hit], audience: Audience = "researcher") -> Iterator[str]:
+    def stream(
+        self,
+        question: str,
+        passages: list[Hit],
+        audience: Audience = "researcher",
+        *,
+        expected_kind: str | None = None,
+    ) -> Iterator[str]:
         """One fragment per chosen sentence, its marker placed before the final punctuation."""
         return self.render(self.select(question, passages, audience), passages, audience)
 

@@ -1,4 +1,4 @@
-"""Refusal: nothing close in the index, or passages that do not state what is asked (real three-paper index)."""
+"""Refusal: nothing close in the index, or passages not stating what is asked (real three-paper index)."""
 
 from __future__ import annotations
 
