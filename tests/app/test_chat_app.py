@@ -21,7 +21,7 @@ from tests.ingest.servers import ArxivApi, ArxivPaper, LocalServer
 
 SCRIPT = Path(__file__).resolve().parents[2] / "app" / "chat" / "streamlit_app.py"
 QUESTION = "What significance did ATLAS observe for the Higgs boson decay to two muons?"
-VBF_QUESTION = "How was the H to bb signal extracted in the VBF category?"
+VBF_QUESTION = "How was the dimuon signal extracted in the VBF category?"
 TIMEOUT = 300
 
 

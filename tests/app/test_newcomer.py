@@ -22,7 +22,7 @@ from heprag.index.types import Hit
 from tests.app.openai_server import openai_server
 
 # The researcher answer to this question uses "VBF" (and "SM") without saying what they mean.
-VBF = "How was the H to bb signal extracted in the VBF category?"
+VBF = "How was the dimuon signal extracted in the VBF category?"
 
 
 def assert_cited_and_grounded(answer: Answer) -> None:
