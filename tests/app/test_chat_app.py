@@ -112,13 +112,11 @@ def test_missing_index_says_how_to_build_one(tmp_path, monkeypatch) -> None:  # 
 def test_newcomer_mode_adds_cited_terms_reading_list_and_followups(small_index, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     at = _app(small_index, monkeypatch)
     at.toggle(key="newcomer").set_value(True).run()
-    at = _ask(at, QUESTION)
+    at = _ask(at, VBF_QUESTION)
     values = [m.value for m in at.markdown]
     assert "**Terms in this answer**" in values and "**Start here**" in values
     terms = values[values.index("**Terms in this answer**") + 1 : values.index("**Start here**")]
-    assert any(
-        t.startswith("- **LHC** — Large Hadron Collider") and "ATLAS 2007\\.07830v2" in t for t in terms
-    )
+    assert any(t.startswith("- **VBF** — vector") and "ATLAS 2007\\.07830v2" in t for t in terms), terms
     followups = [b for b in at.button if b.key and "-follow-" in b.key]
     assert followups
     followups[0].click().run()
@@ -209,7 +207,7 @@ def test_arxiv_id_typed_in_the_sidebar_is_fetched_indexed_and_answerable_without
     assert server.paths("/api/query") and server.paths("/pdf/") == ["/pdf/1207.7214v2"]
     assert (index_copy / "uploads" / "arxiv" / "pdf" / "1207.7214v2.pdf").read_bytes() == pdf.read_bytes()
     assert "4 documents" in at.sidebar.caption[0].value  # the same session sees the new generation
-    _ask(at, "What significance did ATLAS observe for the new particle with a mass near 126 GeV in 2012?")
+    _ask(at, "What mass did the 2012 ATLAS observation paper measure for the new boson, with its errors?")
     answer = at.session_state["turns"][-1].answer
     new = [c for c in answer.citations if c.doc_id == "arXiv:1207.7214v2"]
     assert new and any(s.startswith(f"[{new[0].n}] ATLAS 1207.7214v2") for s in _sources(at)), _sources(at)

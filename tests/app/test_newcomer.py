@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from heprag.app.answer import Answer
+from heprag.app.answering import analyse
 from heprag.app.cli import app
 from heprag.app.generators import build_messages
 from heprag.app.generators.extractive import definition_sentence
@@ -129,7 +130,8 @@ def test_openai_newcomer_gets_the_newcomer_prompt_and_the_defining_passages_and_
         llm.settings.llm.base_url = chat.url
         answer = llm.ask(VBF, backend="openai", audience="newcomer")
     system, user = chat.requests[0]["messages"]
-    assert [system, user] == build_messages(VBF, hits, audience="newcomer")  # defining passages included
+    expected = build_messages(VBF, hits, audience="newcomer", expected_kind=analyse(VBF).kind)
+    assert [system, user] == expected  # defining passages included, the expected kind of answer said
     assert f'<passage n="{n_def}" source="{hits[n_def - 1].chunk.label}">' in user["content"]
     assert [s.flags for s in answer.sentences] == [[], [], ["uncited"]]
     assert [bool(s.citations) for s in answer.sentences] == [True, True, False]
