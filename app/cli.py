@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from heprag.app.answer import Answer
 from heprag.app.generators import AUDIENCES, Audience
 from heprag.app.library import Library
 from heprag.app.settings import Settings, load_settings
+from heprag.app.terminal import SafeConsole, configure_logging, tagged
 from heprag.index.errors import HepragError
 from heprag.index.types import Hit
 
@@ -30,8 +30,9 @@ config_app = typer.Typer(help="Show the effective settings.", no_args_is_help=Tr
 app.add_typer(index_app, name="index")
 app.add_typer(config_app, name="config")
 
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Literal consoles: document text, paths and messages never act as markup or escape sequences.
+console = SafeConsole(soft_wrap=True)
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 
 class State:
@@ -54,9 +55,7 @@ def main_options(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging")] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(logging.DEBUG if verbose else logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     for noisy in ("transformers", "sentence_transformers", "httpx", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -102,7 +101,10 @@ def ingest(
         report = library.ingest(paths, show_progress=not state.quiet)
     saved = state.settings.index.dir / "reports"
     for failure in report.failed:
-        err.print(f"[red]failed[/red] {failure.path}: {failure.reason}")
+        err.print(tagged("failed", f"{failure.path}: {failure.reason}"))
+    for kind, notes in (("skipped", report.skipped), ("warning", report.warnings)):
+        for note in notes:
+            err.print(tagged(kind, f"{note.path}: {note.reason}", "yellow"))
     console.print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.removed)} superseded, {len(report.failed)} failed, "
@@ -112,7 +114,7 @@ def ingest(
     )
     console.print(f"index: {state.settings.index.dir}  report: {saved}", style="dim")
     if report.documents_indexed == 0:
-        err.print("[red]nothing could be ingested[/red]")
+        err.print("nothing could be ingested", style="red")
         raise typer.Exit(1)
 
 
@@ -193,7 +195,7 @@ def ask(
             print_answer(answer)
         return
     console.print("Ask about the indexed literature (empty line or Ctrl-D to quit).", style="dim")
-    for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: console.input("[bold]? [/bold]"), ""):
+    for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: console.input("? "), ""):
         if not line.strip():
             break
         print_answer(library.ask(line.strip(), backend=backend, audience=who))
@@ -223,9 +225,9 @@ def index_verify() -> None:
 
     problems = verify_index(state.settings.index.dir)
     for problem in problems:
-        err.print(f"[red]problem[/red] {problem}", highlight=False)
+        err.print(tagged("problem", problem))
     if problems:
-        err.print("run `heprag index repair` to rebuild the derived parts from the SQLite store")
+        err.print("run `heprag index repair`: it rebuilds from the newest generation whose store verifies")
         raise typer.Exit(1)
     console.print(f"index at {state.settings.index.dir} is consistent")
 
@@ -303,7 +305,7 @@ def main() -> None:
     try:
         app()
     except HepragError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(tagged("error:", exc))
         sys.exit(2)
 
 

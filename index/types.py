@@ -56,6 +56,9 @@ class Document(BaseModel):
     references: list[Reference] = Field(default_factory=list)
     extra: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
     content_hash: str = ""
+    warnings: list[str] = Field(
+        default_factory=list, exclude=True, description="Parse warnings for the ingest report (not stored)"
+    )
 
     def model_post_init(self, __context: object) -> None:
         if not self.content_hash:
