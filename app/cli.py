@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any, cast
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -21,6 +20,7 @@ from heprag.app.cli_group import HepragGroup, disk_full, fail
 from heprag.app.generators import AUDIENCES, Audience
 from heprag.app.library import Library, ensure_index_dir
 from heprag.app.settings import Settings, load_settings
+from heprag.app.terminal import SafeConsole, configure_logging, tagged
 from heprag.index.retrieval import Mode
 from heprag.index.store import current_generation
 from heprag.index.types import Hit
@@ -36,8 +36,10 @@ config_app = typer.Typer(help="Show the effective settings.", no_args_is_help=Tr
 app.add_typer(index_app, name="index")
 app.add_typer(config_app, name="config")
 
-console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+MAX_SKIPPED_SHOWN = 20  # more skipped files than this are counted, their reasons left to the saved report
+# Literal consoles: document text, paths and messages never act as markup or escape sequences.
+console = SafeConsole(soft_wrap=True)
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 
 class State:
@@ -62,10 +64,7 @@ def main_options(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the traceback of an error")] = False,
 ) -> None:
-    """Global options may also follow the subcommand: `heprag ingest docs --quiet`."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(logging.DEBUG if verbose else logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     for noisy in ("transformers", "sentence_transformers", "httpx", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -124,6 +123,13 @@ def ingest(
             f"kept as {conflict.kept_as}",
             label="conflict",
         )
+    for note in report.warnings:
+        fail(f"{note.path}: {note.reason}", label="warning")
+    if 0 < len(report.skipped) <= MAX_SKIPPED_SHOWN:
+        for note in report.skipped:
+            fail(f"{note.path}: {note.reason}", label="skipped")
+    elif report.skipped:
+        fail(f"{len(report.skipped)} files (reasons in the saved report)", label="skipped")
     console.print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.removed)} superseded, {len(report.failed)} failed, "
@@ -238,7 +244,7 @@ def ask(
             print_answer(answer)
         return
     console.print("Ask about the indexed literature (empty line or Ctrl-D to quit).", style="dim")
-    for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: console.input("[bold]? [/bold]"), ""):
+    for line in sys.stdin if not sys.stdin.isatty() else iter(lambda: console.input("? "), ""):
         if not line.strip():
             break
         print_answer(_ask(library, line.strip(), backend, who))
@@ -275,9 +281,9 @@ def index_verify() -> None:
 
     problems = verify_index(state.settings.index.dir)
     for problem in problems:
-        err.print(f"[red]problem[/red] {problem}", highlight=False)
+        err.print(tagged("problem", problem))
     if problems:
-        err.print("run `heprag index repair` to rebuild the derived parts from the SQLite store")
+        err.print("run `heprag index repair`: it rebuilds from the newest generation whose store verifies")
         raise typer.Exit(1)
     console.print(f"index at {state.settings.index.dir} is consistent")
 

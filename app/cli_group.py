@@ -12,10 +12,9 @@ import re
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 from typer.core import TyperGroup
 
+from heprag.app.terminal import SafeConsole, tagged
 from heprag.index.errors import HepragError
 
 GLOBAL_FLAGS = frozenset({"--quiet", "-q", "--verbose", "-v", "--debug"})
@@ -23,7 +22,7 @@ GLOBAL_WITH_VALUE = frozenset({"--index", "--config"})
 RAY_ADDRESS = re.compile(r"^(local|auto|ray://\S+|[\w.-]+:\d+)$")
 MAX_MESSAGE = 400
 
-err = Console(stderr=True, soft_wrap=True)
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 
 def normalize_args(args: list[str]) -> list[str]:
@@ -82,7 +81,7 @@ def describe(exc: BaseException) -> tuple[str, int]:
 
 def fail(message: str, label: str = "error") -> None:
     """Print `label: message` on stderr, literally (no Rich markup)."""
-    err.print(Text.assemble((f"{label}: ", "red"), message), highlight=False)
+    err.print(tagged(f"{label}:", message), highlight=False)
 
 
 class HepragGroup(TyperGroup):

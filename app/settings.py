@@ -153,6 +153,12 @@ class MCPSettings(_Section):
         SecretStr(""), description="Bearer token HTTP clients must send (HEPRAG_MCP__TOKEN); empty = none"
     )
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Larger HTTP request bodies get 413")
+    read_timeout_s: float = Field(
+        10.0, gt=0, description="An HTTP request's headers, then its body, must arrive within this (else 408)"
+    )
+    max_connections_per_client: int = Field(
+        32, ge=1, description="Open HTTP connections one client address may hold; more get 503"
+    )
     max_concurrent: int = Field(4, ge=1, description="Tool calls run at once in worker threads")
 
 

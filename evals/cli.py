@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from heprag.index.errors import ConfigError
 
@@ -195,7 +196,7 @@ def compare_runs(
         table.add_column(col)
     for c in changes:
         fmt = lambda v: "–" if v is None else f"{v:.4f}"  # noqa: E731
-        mark = "[red]regression[/red]" if c.regression else ""
+        mark = Text("regression", style="red") if c.regression else ""
         table.add_row(
             c.group, c.metric, fmt(c.a), fmt(c.b), "–" if c.delta is None else f"{c.delta:+.4f}", mark
         )

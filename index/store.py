@@ -122,12 +122,21 @@ class IndexWriter:
         self.tmp = index_dir / f".tmp-{self.name}"
         self.tmp.mkdir()
         if self.previous:
-            previous_model = Manifest.read(self.previous / "manifest.json").embedding.model_id
+            previous_manifest = Manifest.read(self.previous / "manifest.json")
+            previous_model = previous_manifest.embedding.model_id
             if previous_model != embedding.model_id:
                 self.abort()
                 raise IndexMismatchError(
                     f"{index_dir} holds vectors of {previous_model!r}, not {embedding.model_id!r}; "
                     "ingest into a new --index directory or switch embedding.model back"
+                )
+            recorded = previous_manifest.checksums.get("metadata.sqlite")
+            if recorded and file_sha256(self.previous / "metadata.sqlite") != recorded:
+                self.abort()  # building on it would launder the damage into a generation that verifies
+                raise IndexCorruptError(
+                    f"the live generation {self.previous.name} of {index_dir} is damaged: its "
+                    "metadata.sqlite no longer matches the checksum in its manifest; run "
+                    "`heprag index repair`, which restores from an intact generation"
                 )
             _copy_sqlite(self.previous / "metadata.sqlite", self.tmp / "metadata.sqlite")
         self.meta = MetadataStore(self.tmp / "metadata.sqlite")
@@ -201,6 +210,14 @@ def data_checksums(generation: Path) -> dict[str, str]:
                     digest.update(block)
             sums[path.relative_to(generation).as_posix()] = digest.hexdigest()
     return sums
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _copy_sqlite(source: Path, target: Path) -> None:

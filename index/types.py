@@ -73,6 +73,9 @@ class Document(BaseModel):
         default_factory=list, description="Every input this document was built from (set at ingestion)"
     )
     content_hash: str = ""
+    warnings: list[str] = Field(
+        default_factory=list, exclude=True, description="Parse warnings for the ingest report (not stored)"
+    )
 
     def model_post_init(self, __context: object) -> None:
         if not self.content_hash:

@@ -2,14 +2,23 @@
 
 A PDF that makes the parser loop, a decompression bomb that slips past a check, or a crash in a C
 extension only kills the worker; the parent reports the file as failed and starts a fresh worker.
+
+A worker never outlives its parent (`kill -9` of `heprag ingest`, an OOM kill, a crashed service):
+on Linux the kernel sends it SIGKILL when the parent dies (PR_SET_PDEATHSIG); elsewhere, and as a
+second line, it notices its parent is gone (re-parented, or its end of the pipe at EOF) and exits.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing as mp
+import os
 import resource
 import signal
+import sys
+import threading
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -21,7 +30,35 @@ from heprag.ingest.sources.base import ParseLimits, parser_for
 log = logging.getLogger(__name__)
 
 
-def _worker(conn: Connection, limits: ParseLimits, memory_bytes: int) -> None:
+PR_SET_PDEATHSIG = 1
+PARENT_POLL_S = 1.0
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make this (child) process die when `parent_pid` does: the kernel's parent-death signal on Linux,
+    plus a watcher thread that exits once the process has been re-parented (any platform)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watcher below still applies
+            log.debug("prctl(PR_SET_PDEATHSIG) unavailable")
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker(
+    conn: Connection, parent_end: Connection, parent_pid: int, limits: ParseLimits, memory_bytes: int
+) -> None:
+    parent_end.close()  # else this process holds the pipe open itself and never sees the parent's EOF
+    die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it closes the pipe, we exit
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -62,7 +99,9 @@ class IsolatedParser:
         if self._proc is None or not self._proc.is_alive():
             parent, child = self._ctx.Pipe()
             self._proc = self._ctx.Process(
-                target=_worker, args=(child, self.limits, self.memory_bytes), daemon=True
+                target=_worker,
+                args=(child, parent, os.getpid(), self.limits, self.memory_bytes),
+                daemon=True,
             )
             self._proc.start()
             child.close()

@@ -126,6 +126,7 @@ class Ingestor:
             )
             return []
         report.files_parsed += 1
+        report.warnings += [FileFailure(path=str(path), reason=w) for doc in docs for w in doc.warnings]
         return docs
 
     def ingest_documents(
@@ -264,6 +265,11 @@ def publish(
         existing = set(writer.meta.document_state())
         for doc, chunks, part in items:
             doc_id = doc.doc_id
+            if not chunks:  # nothing searchable: say so instead of counting it as added
+                kept = "; the version already indexed is kept" if doc_id in existing else ""
+                reason = f"{doc_id} yields no passages (only headings, references or boilerplate?){kept}"
+                report.skipped.append(FileFailure(path=doc.path or doc_id, reason=reason))
+                continue
             if _superseded_by_newer(doc_id, existing):
                 report.unchanged.append(doc_id)
                 continue

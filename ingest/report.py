@@ -47,7 +47,12 @@ class IngestReport(BaseModel):
     files_parsed: int = 0
     unsupported: list[str] = Field(default_factory=list)
     failed: list[FileFailure] = Field(default_factory=list)
-    skipped: list[FileFailure] = Field(default_factory=list, description="Files not read, with the reason")
+    skipped: list[FileFailure] = Field(
+        default_factory=list, description="Files not indexed, with the reason (excluded, no passages, …)"
+    )
+    warnings: list[FileFailure] = Field(
+        default_factory=list, description="Indexed, but with parts left out (e.g. a refused \\input)"
+    )
     added: list[str] = Field(default_factory=list)
     updated: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)

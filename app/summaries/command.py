@@ -6,23 +6,22 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from heprag.app.summaries.model import TopicRequest
 from heprag.app.summaries.selection import read_paper_ids
 from heprag.app.summaries.writer import Written, parse_filters, read_batch, slug, write_report
+from heprag.app.terminal import SafeConsole, literal, printable, tagged
 
-console = Console(soft_wrap=True)
-err = Console(stderr=True)
+console = SafeConsole(soft_wrap=True)  # topics and flags are printed as they are, never as markup
+err = SafeConsole(stderr=True)
 
 
 def _print(written: Written) -> None:
     report = written.report
     t = report.tallies
-    console.print(
-        f"[bold]{report.topic}[/bold] → {written.markdown}" + (f", {written.html}" if written.html else "")
-    )
+    where = f" → {written.markdown}" + (f", {written.html}" if written.html else "")
+    console.print(literal(report.topic, "bold"), literal(where), sep="")
     console.print(
         f"  {len(report.selection)} documents, {len(report.citations)} citations, "
         f"{len(report.key_numbers)} key-number rows; "
@@ -31,7 +30,7 @@ def _print(written: Written) -> None:
     style = "green" if t.ok else "red"
     console.print(f"  checks: {t.line()}", style=style, highlight=False)
     for flag in t.flags[:10]:
-        err.print(f"  [red]✗[/red] {flag}", markup=True, highlight=False)
+        err.print(tagged("  ✗", flag))
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in report.timings.items() if k != "total")
     line = f"  time: {written.seconds:.1f} s ({stages})"
     if written.previous_seconds:
@@ -87,12 +86,12 @@ def summarize(
     library = Library(state.settings)
     results: list[Written] = []
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=state.quiet, transient=True,
+        TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=err, disable=state.quiet, transient=True,
     ) as bar:  # fmt: skip
         topics = bar.add_task("topics", total=len(requests), visible=len(requests) > 1)
         for request in requests:
-            task = bar.add_task(f"summaries: {request.topic[:40]}", total=None)
+            task = bar.add_task(f"summaries: {printable(request.topic[:40])}", total=None)
 
             def progress(_stage: str, done: int, total: int, task: TaskID = task) -> None:
                 bar.update(task, completed=done, total=total)

@@ -1,12 +1,15 @@
 """LaTeX sources (a `.tex` or a folder; archives: archive.py) into sectioned Documents via pylatexenc.
 
-`\\input`s resolve inside the source folder only; display math, verbatim and URLs stay verbatim; floats
+`\\input`/`\\include`/`\\bibliography` resolve inside the paper's folder tree only and never to hidden
+or version-control paths (`.ssh/`, `.git/`, `.env`: excluded from ingestion, so excluded here too);
+each refusal is a warning in the ingest report. Display math, verbatim and URLs stay verbatim; floats
 become caption/table blocks; `\\cite` becomes `[n]` with References from `.bib`/`.bbl`/thebibliography.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -112,6 +115,23 @@ def _drop_commands(text: str, commands: dict[str, int]) -> str:
     return "".join(out) + text[pos:]
 
 
+VCS_FOLDERS = {"CVS", "RCS", "SCCS", "_darcs"}  # .git, .hg, .svn, .bzr are dot-folders
+
+
+def excluded_part(path: Path, root: Path) -> str | None:
+    """The hidden (dot) or version-control component of `path` below `root`, if any (lexically and
+    after resolving symlinks); None when the path is an ordinary one inside the tree."""
+    for candidate, base in (
+        (Path(os.path.normpath(path)), Path(os.path.normpath(root))),
+        (path.resolve(), root.resolve()),
+    ):
+        if candidate.is_relative_to(base):
+            for part in candidate.relative_to(base).parts:
+                if part.startswith(".") or part in VCS_FOLDERS:
+                    return part
+    return None
+
+
 def _read(path: Path) -> str:
     data = path.read_bytes()
     try:
@@ -127,6 +147,7 @@ class _Source:
     root: Path
     limits: ParseLimits
     read_bytes: int = 0
+    refused: list[str] = field(default_factory=list)  # one warning per refused \\input, for the report
 
     def load(self, path: Path, stack: tuple[Path, ...] = ()) -> str:
         self.read_bytes += path.stat().st_size
@@ -136,13 +157,23 @@ class _Source:
                 "bytes (raise ingest.max_file_bytes to accept it)"
             )
         text = strip_comments(_read(path))
-        return INCLUDE.sub(lambda m: self._include(m.group(1), path, (*stack, path)), text)
+        return INCLUDE.sub(lambda m: self._include(m, path, (*stack, path)), text)
 
-    def _include(self, name: str, parent: Path, stack: tuple[Path, ...]) -> str:
+    def refuse(self, parent: Path, command: str, name: str, why: str) -> None:
+        where = parent.relative_to(self.root) if parent.is_relative_to(self.root) else parent.name
+        self.refused.append(f"{where}: \\{command}{{{name}}} refused: {why}")
+        log.warning("%s: \\%s{%s} refused: %s", parent, command, name, why)
+
+    def _include(self, match: re.Match[str], parent: Path, stack: tuple[Path, ...]) -> str:
+        name, command = match.group(1), match.group(0)[1:].partition("{")[0].strip()
         folders = (self.root, parent.parent)  # TeX resolves from the main file's folder; be lenient
-        for resolved in (f.joinpath(n).resolve() for f in folders for n in (name, f"{name}.tex")):
+        for path in (f.joinpath(n) for f in folders for n in (name, f"{name}.tex")):
+            resolved = path.resolve()
             if not resolved.is_relative_to(self.root.resolve()):
-                log.warning("%s: \\input{%s} points outside the source folder; skipped", parent, name)
+                self.refuse(parent, command, name, "it points outside the source folder")
+                return ""
+            if (part := excluded_part(path, self.root)) is not None and (path.exists() or path.is_symlink()):
+                self.refuse(parent, command, name, f"{part!r} is a hidden or version-control path")
                 return ""
             if resolved.is_file():
                 if resolved in stack or len(stack) > 20:
@@ -369,16 +400,27 @@ def _find(pattern: re.Pattern[str], text: str) -> str | None:
     return match.group(1) if (match := pattern.search(text)) else None
 
 
-def _bibliography(text: str, main: Path, root: Path, keys: set[str]) -> dict[str, Reference]:
+def _bibliography(text: str, main: Path, root: Path, keys: set[str], source: _Source) -> dict[str, Reference]:
     """Cited entries from thebibliography, then `.bbl` files, then the named (or any) `.bib` files."""
     entries = parse_bibitems(text)
     for bbl in sorted(main.parent.glob("*.bbl")):
-        entries = {**parse_bibitems(_read(bbl)), **entries}
-    named = re.findall(rf"\\(?:bibliography|addbibresource){OPT}\{{([^{{}}]*)\}}", text)
-    bibs = [main.parent / n.strip() for group in named for n in group.split(",") if n.strip()]
-    bibs = [b if b.suffix == ".bib" else b.with_name(b.name + ".bib") for b in bibs]
-    bibs = [b for b in bibs if b.is_file() and b.resolve().is_relative_to(root.resolve())]
-    for bib in bibs or sorted(main.parent.glob("*.bib")):
+        if excluded_part(bbl, root) is None:
+            entries = {**parse_bibitems(_read(bbl)), **entries}
+    bibs = []
+    for command, group in re.findall(rf"\\(bibliography|addbibresource){OPT}\{{([^{{}}]*)\}}", text):
+        for name in (n.strip() for n in group.split(",") if n.strip()):
+            bib = main.parent / name
+            bib = bib if bib.suffix == ".bib" else bib.with_name(bib.name + ".bib")
+            if not bib.is_file():
+                continue
+            if not bib.resolve().is_relative_to(root.resolve()):
+                source.refuse(main, command, name, "it points outside the source folder")
+            elif (part := excluded_part(bib, root)) is not None:
+                source.refuse(main, command, name, f"{part!r} is a hidden or version-control path")
+            else:
+                bibs.append(bib)
+    fallback = [b for b in sorted(main.parent.glob("*.bib")) if excluded_part(b, root) is None]
+    for bib in bibs or fallback:
         if missing := keys - entries.keys():
             entries.update(parse_bib(_read(bib), missing))
     return entries
@@ -439,7 +481,8 @@ def _doc_id(names: list[str], main: Path) -> tuple[str, dict[str, str]]:
 
 def parse_tree(main: Path, root: Path, limits: ParseLimits, names: list[str], shown: Path) -> Document:
     """Parse the main file `main` (`\\input`s resolved under `root`); `names` may carry an arXiv id."""
-    text = _Source(root, limits).load(main)
+    source = _Source(root, limits)
+    text = source.load(main)
     text = re.sub(r"\\hypertarget\s*\{[^{}]*\}\s*\{", "{", text)  # pandoc wraps every heading in one
     begin = BEGIN_DOC.search(text)
     preamble, body = (text[: begin.start()], text[begin.end() :]) if begin else ("", text)
@@ -464,7 +507,7 @@ def parse_tree(main: Path, root: Path, limits: ParseLimits, names: list[str], sh
     blocks = walker.finish()
     if not blocks:
         raise ParseError(str(shown), "the LaTeX source has no text (are its \\input files missing?)")
-    entries = _bibliography(text, main, root, set(walker.cited))
+    entries = _bibliography(text, main, root, set(walker.cited), source)
     doc_id, links = _doc_id(names, main)
     return Document(
         doc_id=doc_id,
@@ -476,6 +519,7 @@ def parse_tree(main: Path, root: Path, limits: ParseLimits, names: list[str], sh
         path=str(shown),
         blocks=blocks,
         references=[entries.get(k) or Reference(key=k, text=k) for k in walker.cited],
+        warnings=source.refused,
         extra={
             "main_file": main.relative_to(root).as_posix() if main.is_relative_to(root) else main.name,
             "unresolved_citations": sum(1 for k in walker.cited if k not in entries),
@@ -486,7 +530,8 @@ def parse_tree(main: Path, root: Path, limits: ParseLimits, names: list[str], sh
 def parse_latex(path: Path, limits: ParseLimits = ParseLimits()) -> Iterator[Document]:
     """A `.tex` file, or a source folder; a fragment `\\input` by a sibling file yields nothing."""
     if path.is_dir():
-        main = find_main(sorted(p for p in path.rglob("*.tex") if p.is_file())[: limits.max_archive_members])
+        files = [p for p in path.rglob("*.tex") if p.is_file() and excluded_part(p, path) is None]
+        main = find_main(sorted(files)[: limits.max_archive_members])
         yield parse_tree(main, path, limits, [path.name, main.stem], path)
         return
     check_file_size(path, limits)

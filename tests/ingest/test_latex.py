@@ -234,3 +234,55 @@ def test_helpers_never_raise_on_malformed_latex() -> None:
     assert latex_to_text("{" * 5000 + "deep").strip().endswith("deep")  # RecursionError falls back
     assert strip_comments("50\\% kept % dropped\nnext") == "50\\% kept next"
     assert set(parse_bib("@article{broken, title = {never closed @misc{x,")) == {"broken", "x"}
+
+
+SECRET = "-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXktdjEAAAAABG5vbmUtest-written"
+PAPER = r"""\documentclass{article}
+\title{Calibration of a Test Calorimeter}
+\begin{document}
+\section{Introduction}
+The calorimeter was calibrated with electrons from Z boson decays~\cite{k1}; the energy scale is known
+to a precision of one per mille after the in-situ correction of the front-end timing.
+\input{.ssh/id_rsa}
+\include{.git/config}
+\input{notes}
+\input{/etc/hostname}
+\bibliography{.secrets/keys}
+\end{document}
+"""
+
+
+def test_inputs_never_reach_hidden_or_vcs_paths_and_the_report_says_why(tmp_path: Path) -> None:
+    from heprag.app.library import Library
+    from heprag.app.settings import load_settings
+    from heprag.index.store import current_generation
+
+    paper = tmp_path / "paper"
+    _write(paper, "main.tex", PAPER)
+    _write(paper, ".ssh/id_rsa", SECRET + "\n")
+    _write(paper, ".git/config", f"[remote] url = {SECRET}\n")
+    _write(paper, ".secrets/keys.bib", f"@misc{{k1, title = {{{SECRET}}}}}\n")
+    (paper / "notes.tex").symlink_to(paper / ".ssh" / "id_rsa")  # a symlink is judged by its target
+    index = tmp_path / "idx"
+
+    report = Library(load_settings(index_dir=index)).ingest([paper])
+
+    assert report.added == ["tex:main"] and not report.failed
+    gen = current_generation(index)
+    assert gen is not None
+    stored = (gen / "metadata.sqlite").read_bytes()
+    assert (
+        b"OPENSSH" not in stored and b"b3BlbnNzaC1rZXkt" not in stored
+    )  # in no chunk, document or reference
+    assert b"calibrated with electrons" in stored
+    warnings = {w.reason for w in report.warnings}
+    assert all(w.path == str(paper / "main.tex") for w in report.warnings)
+    assert {
+        "main.tex: \\input{.ssh/id_rsa} refused: '.ssh' is a hidden or version-control path",
+        "main.tex: \\include{.git/config} refused: '.git' is a hidden or version-control path",
+        "main.tex: \\input{notes} refused: '.ssh' is a hidden or version-control path",
+        "main.tex: \\input{/etc/hostname} refused: it points outside the source folder",
+        "main.tex: \\bibliography{.secrets/keys} refused: '.secrets' is a hidden or version-control path",
+    } == warnings
+    saved = sorted((index / "reports").glob("ingest-*.json"))[-1].read_text()
+    assert "\\\\input{.ssh/id_rsa} refused" in saved  # the saved JSON report carries them too
