@@ -39,9 +39,6 @@ def test_a_pdf_without_passages_is_skipped_with_a_reason(tmp_path: Path) -> None
     assert result.exit_code == 1 and "nothing could be ingested" in result.output
     report = json.loads(sorted((index / "reports").glob("ingest-*.json"))[-1].read_text())
     assert report["added"] == [] and report["failed"] == []
-    assert report["skipped"] == [
-        {
-            "path": str(pdf),
-            "reason": "pdf:refs-only yields no passages (only headings, references or boilerplate?)",
-        }
-    ]
+    [skipped] = report["skipped"]
+    assert skipped["path"] == str(pdf) and skipped["reason"].startswith("pdf:refs-only")
+    assert skipped["reason"].endswith("yields no passages (only headings, references or boilerplate?)")
