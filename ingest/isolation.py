@@ -81,7 +81,10 @@ def _worker(
             )
         except Exception as exc:
             reply = ("error", ParseError(path, f"unexpected {type(exc).__name__}: {exc}"))
-        conn.send(reply)
+        try:
+            conn.send(reply)
+        except OSError:  # the parent is gone (Ctrl-C, killed): nobody to answer
+            os._exit(0)
 
 
 class IsolatedParser:
