@@ -24,7 +24,7 @@ _ENDS_CUT = re.compile(
 )
 _STARTS_CUT = re.compile(r"^\s*(?:[a-z]|[,;:)\]]|[+−-]\s*\d|±|\(stat|\(syst)")
 _HYPHENATED = re.compile(r"(?<=[a-z])- (?=[a-z]{2,})(?!(?:and|or|to|as)\b)")
-_JUNK_SENTENCE = re.compile(
+JUNK_TEXT = re.compile(
     r"did not live to see|dedicated to|in memory of|we thank|acknowledge|©|copyright|"
     r"creativecommons|licen[cs]e|all rights reserved|e-mail|@\w|arxiv:\d{4}\.\d{4,5}v\d+ \[",
     re.IGNORECASE,
@@ -80,7 +80,7 @@ def is_junk_sentence(sentence: str) -> bool:
     words = sentence.split()
     if not MIN_WORDS <= len(words) <= MAX_WORDS:
         return True
-    if _JUNK_SENTENCE.search(sentence) or _TOC_OR_HEADER.search(sentence):
+    if JUNK_TEXT.search(sentence) or _TOC_OR_HEADER.search(sentence):
         return True
     if len(_INITIALS.findall(sentence)) >= 3:  # author list
         return True

@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from heprag.app.answering.evidence import Candidate, candidates, display, whole_sentences
+from heprag.app.answering.evidence import JUNK_TEXT, Candidate, candidates, display, whole_sentences
 from heprag.app.answering.metadata import metadata_sentence
 from heprag.app.answering.question import Question, analyse, experiments_in
 from heprag.app.answering.values import states_value
@@ -231,7 +231,7 @@ class Planner:
             return []
         asked = processes(q.text)
         if first.candidate.hit.chunk.kind == "logbook":
-            return [first, *self.entry_continuation(first, scored)]
+            return [first, *self.entry_continuation(first)]
         out = [first]
         for s in scored:
             if len(out) >= MAX_SENTENCES or s.score < SUPPORT_RATIO * first.score:
@@ -242,17 +242,16 @@ class Planner:
         return out
 
     @staticmethod
-    def entry_continuation(first: Scored, scored: list[Scored]) -> list[Scored]:
-        """The sentences after `first` in its logbook entry (an entry is read as a whole)."""
-        chunk = first.candidate.hit.chunk
-        following = whole_sentences(chunk.text)
-        try:
-            at = following.index(first.candidate.text)
-        except ValueError:
+    def entry_continuation(first: Scored) -> list[Scored]:
+        """The sentences after `first` in its logbook entry (an entry is read as a whole, short lines too)."""
+        c = first.candidate
+        following = whole_sentences(c.hit.chunk.text)
+        if c.text not in following:
             return []
-        wanted = following[at + 1 : at + MAX_SENTENCES]
-        same = {s.candidate.text: s for s in scored if s.candidate.hit.chunk.chunk_id == chunk.chunk_id}
-        return [same[t] for t in wanted if t in same]
+        at = following.index(c.text)
+        wanted = [t for t in following[at + 1 : at + MAX_SENTENCES] if len(t.split()) >= 2]
+        kept = [t for t in wanted if not JUNK_TEXT.search(t)]
+        return [Scored(Candidate(t, c.n, c.hit), first.score, True) for t in kept]
 
     def compare(self, q: Question, scored: list[Scored]) -> list[Scored]:
         """Each side of a comparison, cited: a sentence naming both, else the best one for each."""
