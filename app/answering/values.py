@@ -39,12 +39,20 @@ _VALUE: dict[Quantity, re.Pattern[str]] = {
         r"\b(?:spring|summer|autumn|fall|winter)\b",
         re.I,
     ),
-    "width": re.compile(rf"{_N}\s*(?:mev|gev|kev)|width", re.I),
+    "width": re.compile(rf"{_N}\s*(?:mev|gev|kev)", re.I),
     "ratio": re.compile(rf"{_N}\s*(?:e-?\d+|%)|{_N}\s*(?:±|\+)", re.I),
     "coupling": re.compile(rf"(?:κ|kappa)[^.;]{{0,30}}?{_N}|{_N}\s*±\s*{_N}", re.I),
     "generic": re.compile(r"\d"),
 }
 
+# The quantity named in the sentence as well: a GeV value is a width only where the sentence speaks of one.
+_NAMED: dict[Quantity, re.Pattern[str]] = {
+    "width": re.compile(r"\bwidth|γ_?h\b", re.I),
+    "cross_section": re.compile(r"cross[- ]?sections?|σ|\bsigma\b", re.I),
+    "mass": re.compile(r"\bmass", re.I),
+    "coupling": re.compile(r"coupling|κ|kappa", re.I),
+    "ratio": re.compile(r"ratio|fraction|\bb\(|\bbr\b", re.I),
+}
 _MASS_HYPOTHESIS = re.compile(rf"\bm_?\{{?h\}}?\s*=\s*{_N}\s*(?:gev)?", re.I)
 
 
@@ -55,4 +63,5 @@ def states_value(sentence: str, quantity: Quantity | None) -> bool:
     text = normalise(sentence)
     if quantity != "mass":  # "for mH = 126 GeV" states the hypothesis, not the value asked
         text = _MASS_HYPOTHESIS.sub(" ", text)
-    return bool(_VALUE[quantity].search(text))
+    named = _NAMED.get(quantity)
+    return bool(_VALUE[quantity].search(text)) and (named is None or bool(named.search(text)))

@@ -73,3 +73,10 @@ def test_a_value_of_the_asked_kind_is_recognised() -> None:
     assert not states_value("with 139 fb−1 of data", "cross_section")
     assert states_value("with 139 fb−1 of data", "luminosity")
     assert not states_value("the analysis uses boosted decision trees", "significance")
+
+
+def test_a_value_counts_only_where_the_sentence_names_its_quantity() -> None:
+    assert not states_value("The Higgs boson mass is measured to be 124.94 ± 0.17 GeV", "width")
+    assert states_value("the total width is constrained to ΓH < 14.4 MeV", "width")
+    assert not states_value("a yield of 1.34 ± 0.12 events and 670 fb of data", "mass")
+    assert states_value("the inclusive cross-section is measured to be 1.34 ± 0.12 pb", "cross_section")
