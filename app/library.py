@@ -63,7 +63,8 @@ class Library:
         with self._lock:
             if self._index is None or self._index.is_stale():
                 old = self._index
-                self._index = CorpusIndex.open(self.settings.index.dir, self.embedder.model_id)
+                i = self.settings.index
+                self._index = CorpusIndex.open(i.dir, self.embedder.model_id, i.nprobe, i.ef_search)
                 if old is not None:
                     old.close()
             return self._index

@@ -1,4 +1,4 @@
-"""Index upkeep: verify consistency, repair from what is intact, delete documents, compact."""
+"""Index upkeep: verify consistency, repair from what is intact, delete documents, compact segments."""
 
 from __future__ import annotations
 
@@ -11,30 +11,46 @@ import numpy as np
 
 from heprag.index.errors import IndexMissingError
 from heprag.index.keyword import KeywordIndex
-from heprag.index.manifest import Manifest
 from heprag.index.metadata import MetadataStore
-from heprag.index.store import IndexWriter, current_generation, data_checksums, point_current
+from heprag.index.segmented import SegmentedStore
+from heprag.index.segments import (
+    SEGMENT_MANIFEST,
+    SEGMENTS,
+    SegmentInfo,
+    copy_live_rows,
+    file_checksums,
+)
+from heprag.index.store import (
+    CURRENT,
+    IndexWriter,
+    current_generation,
+    open_segments,
+    point_current,
+    read_manifest,
+    segment_digest,
+)
 from heprag.index.vectors import VectorIndex
 
 
-def verify_generation(generation: Path) -> list[str]:
-    """Problems found in one generation (empty when manifest, SQLite, FAISS and BM25 agree)."""
+def verify_segment(folder: Path, dim: int) -> list[str]:
+    """Problems of one segment (empty when checksums, SQLite, FAISS and BM25 agree)."""
+    name = folder.name
     try:
-        manifest = Manifest.read(generation / "manifest.json")
+        info = SegmentInfo.model_validate_json((folder / SEGMENT_MANIFEST).read_text())
     except Exception as exc:
-        return [f"manifest.json unreadable: {exc}"]
+        return [f"{name}/{SEGMENT_MANIFEST} unreadable: {exc}"]
     problems = [
-        f"{name}: checksum mismatch (file changed or truncated)"
-        for name, digest in data_checksums(generation).items()
-        if manifest.checksums and manifest.checksums.get(name) != digest
+        f"{name}/{file}: checksum mismatch (file changed or truncated)"
+        for file, digest in file_checksums(folder).items()
+        if info.checksums.get(file) != digest
     ]
-    problems += [f"{name}: listed in the manifest but missing" for name in manifest.checksums
-                 if not (generation / name).exists()]  # fmt: skip
+    problems += [f"{name}/{file}: listed in the segment manifest but missing" for file in info.checksums
+                 if not (folder / file).exists()]  # fmt: skip
     try:
-        meta = MetadataStore(generation / "metadata.sqlite", readonly=True)
+        meta = MetadataStore(folder / "metadata.sqlite", readonly=True)
         ok = meta.db.execute("PRAGMA integrity_check").fetchone()[0]
         if ok != "ok":
-            problems.append(f"metadata.sqlite integrity: {ok}")
+            problems.append(f"{name}/metadata.sqlite integrity: {ok}")
         ids = {i for (i,) in meta.db.execute("SELECT id FROM chunks")}
         counts = meta.counts()
         orphans = meta.db.execute(
@@ -42,30 +58,63 @@ def verify_generation(generation: Path) -> list[str]:
         ).fetchone()[0]
         meta.close()
     except sqlite3.DatabaseError as exc:
-        return [*problems, f"metadata.sqlite unreadable: {exc}"]
+        return [*problems, f"{name}/metadata.sqlite unreadable: {exc}"]
     if orphans:
-        problems.append(f"{orphans} chunks belong to no document")
-    if counts != manifest.counts:
-        problems.append(f"manifest counts {manifest.counts} != SQLite counts {counts}")
+        problems.append(f"{name}: {orphans} chunks belong to no document")
+    if counts != {"documents": info.documents, "chunks": info.chunks}:
+        problems.append(f"{name}: manifest counts {info.documents}/{info.chunks} != SQLite counts {counts}")
     try:
-        vectors = VectorIndex.load(generation / "vectors.faiss", manifest.faiss_kind, mmap=False)
+        vectors = VectorIndex.load(folder / "vectors.faiss", info.faiss_kind, mmap=False)
         import faiss
 
         faiss_ids = set(faiss.vector_to_array(vectors.index.id_map).tolist())  # type: ignore[attr-defined]
         if faiss_ids != ids:
             problems.append(
-                f"FAISS holds {len(faiss_ids)} ids, SQLite {len(ids)} chunks ({len(faiss_ids ^ ids)} differ)"
+                f"{name}/vectors.faiss holds {len(faiss_ids)} ids, SQLite {len(ids)} chunks "
+                f"({len(faiss_ids ^ ids)} differ)"
             )
-        if vectors.index.d != manifest.embedding.dim:  # type: ignore[attr-defined]
-            problems.append(f"FAISS dimension {vectors.index.d} != manifest {manifest.embedding.dim}")  # type: ignore[attr-defined]
+        if vectors.index.d != dim:  # type: ignore[attr-defined]
+            problems.append(f"{name}/vectors.faiss dimension {vectors.index.d} != manifest {dim}")  # type: ignore[attr-defined]
     except Exception as exc:
-        problems.append(f"vectors.faiss unreadable: {exc}")
+        problems.append(f"{name}/vectors.faiss unreadable: {exc}")
     try:
-        bm25_ids = set(np.asarray(KeywordIndex.load(generation / "bm25", mmap=False).ids).tolist())
+        bm25_ids = set(np.asarray(KeywordIndex.load(folder / "bm25", mmap=False).ids).tolist())
         if bm25_ids != ids:
-            problems.append(f"BM25 holds {len(bm25_ids)} ids, SQLite {len(ids)} chunks")
+            problems.append(f"{name}/bm25 holds {len(bm25_ids)} ids, SQLite {len(ids)} chunks")
     except Exception as exc:
-        problems.append(f"bm25 unreadable: {exc}")
+        problems.append(f"{name}/bm25 unreadable: {exc}")
+    return problems
+
+
+def verify_generation(generation: Path) -> list[str]:
+    """Problems found in one generation and the segments it lists (empty when all agree)."""
+    try:
+        manifest = read_manifest(generation)
+    except Exception as exc:
+        return [f"{generation.name}/manifest.json unreadable: {exc}"]
+    segments = generation.parent / SEGMENTS
+    problems = []
+    for name in manifest.segments:
+        if not (segments / name / SEGMENT_MANIFEST).exists():
+            problems.append(f"{name}: listed by {generation.name} but missing")
+            continue
+        if manifest.checksums.get(name) != segment_digest(segments / name):
+            problems.append(f"{name}/{SEGMENT_MANIFEST}: checksum mismatch (file changed or truncated)")
+        problems += verify_segment(segments / name, manifest.embedding.dim)
+    if problems:
+        return problems
+    try:
+        store = SegmentedStore(open_segments(generation.parent, manifest))
+        for seg in store.segments:
+            alive = seg.meta.counts(seg.dead_docs)
+            if alive["documents"] != seg.info.documents - len(seg.dead_docs):
+                problems.append(f"{seg.name}: a tombstone names a document it does not hold")
+        counts = store.counts()
+        store.close()
+    except Exception as exc:
+        return [f"{generation.name}: segments unreadable: {exc}"]
+    if counts != manifest.counts:
+        problems.append(f"manifest counts {manifest.counts} != segment counts {counts}")
     return problems
 
 
@@ -80,39 +129,60 @@ def verify_index(index_dir: Path) -> list[str]:
     return verify_generation(gen)
 
 
-def _sqlite_ok(generation: Path) -> bool:
-    try:
-        db = sqlite3.connect(f"file:{generation / 'metadata.sqlite'}?mode=ro", uri=True)
-        ok = db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        db.close()
-        return ok and (generation / "manifest.json").exists()
-    except sqlite3.DatabaseError:
-        return False
-
-
 def repair_index(index_dir: Path) -> str:
-    """Rebuild FAISS, BM25 and the manifest from the newest intact SQLite store; returns what was done."""
+    """Make a verified generation live: the live one with broken segments rebuilt from their SQLite
+    stores where those are intact, else the newest generation that verifies. Returns what was done."""
+    live = current_generation(index_dir) if (index_dir / CURRENT).exists() and _points(index_dir) else None
+    if live is not None and not verify_generation(live):
+        return f"{live.name} verifies; nothing to repair"
+    if live is not None and (rebuilt := _rebuild_segments(index_dir, live)) is not None:
+        return rebuilt
     candidates = sorted((p for p in index_dir.glob("gen-*") if p.is_dir()), reverse=True)
-    source = next((g for g in candidates if _sqlite_ok(g)), None)
+    source = next((g for g in candidates if not verify_generation(g)), None)
     if source is None:
         raise IndexMissingError(f"no intact generation under {index_dir}; rebuild with `heprag ingest`")
-    point_current(index_dir, source.name)  # point at what is intact, then rebuild from it
-    manifest = Manifest.read(source / "manifest.json")
+    point_current(index_dir, source.name)
+    return f"restored {source.name}, the newest generation that verifies (rebuilt nothing)"
+
+
+def _points(index_dir: Path) -> bool:
+    return (index_dir / (index_dir / CURRENT).read_text().strip()).is_dir()
+
+
+def _rebuild_segments(index_dir: Path, generation: Path) -> str | None:
+    """Rebuild FAISS and BM25 of the broken segments whose SQLite store passes its checksum."""
+    try:
+        manifest = read_manifest(generation)
+    except Exception:
+        return None
+    broken = [
+        n for n in manifest.segments if verify_segment(index_dir / SEGMENTS / n, manifest.embedding.dim)
+    ]
+    for name in broken:
+        folder = index_dir / SEGMENTS / name
+        try:
+            info = SegmentInfo.model_validate_json((folder / SEGMENT_MANIFEST).read_text())
+        except Exception:
+            return None
+        if file_checksums(folder).get("metadata.sqlite") != info.checksums.get("metadata.sqlite"):
+            return None
     writer = IndexWriter(index_dir, manifest.embedding, manifest.chunking)
     try:
+        copy_live_rows([s for s in writer.base if s.name in broken], writer.store)
+        writer.drop_segments(broken)
         published = writer.publish()
     except BaseException:
         writer.abort()
         raise
-    return f"rebuilt {published.name} from the SQLite store of {source.name}"
+    return f"rebuilt {', '.join(broken)} as {published.name} from the SQLite store of {generation.name}"
 
 
 def delete_documents(index_dir: Path, doc_ids: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Remove documents (chunks, vectors, BM25 entries) in a new generation: (deleted, not found)."""
+    """Tombstone documents (chunks, vectors, BM25 entries) in a new generation: (deleted, not found)."""
     gen = current_generation(index_dir)
     if gen is None:
         raise IndexMissingError(f"no index at {index_dir}")
-    manifest = Manifest.read(gen / "manifest.json")
+    manifest = read_manifest(gen)
     writer = IndexWriter(index_dir, manifest.embedding, manifest.chunking)
     deleted, missing = [], []
     try:
@@ -125,22 +195,30 @@ def delete_documents(index_dir: Path, doc_ids: Iterable[str]) -> tuple[list[str]
     return deleted, missing
 
 
-def compact_index(index_dir: Path) -> tuple[int, int]:
-    """VACUUM the store and rebuild derived parts; drops old generations. Returns (bytes before, after)."""
+def compact_index(index_dir: Path, full: bool = True) -> tuple[int, int]:
+    """Merge segments into one, dropping tombstoned rows; then drop old generations.
+
+    `full=False` merges only the small segments (each under an eighth of the largest), leaving the big
+    ones as they are. Returns (bytes on disk before, after).
+    """
     gen = current_generation(index_dir)
     if gen is None:
         raise IndexMissingError(f"no index at {index_dir}")
     before = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
-    manifest = Manifest.read(gen / "manifest.json")
+    manifest = read_manifest(gen)
     writer = IndexWriter(index_dir, manifest.embedding, manifest.chunking)
     try:
-        writer.meta.commit()
-        writer.meta.db.execute("VACUUM")
+        largest = max((s.info.chunks for s in writer.base), default=0)
+        merge = [s for s in writer.base if full or s.info.chunks * 8 < largest]
+        if len(merge) > 1 or any(s.dead_docs for s in merge):
+            copy_live_rows(merge, writer.store)
+            writer.drop_segments([s.name for s in merge])
         writer.publish()
     except BaseException:
         writer.abort()
         raise
     for old in sorted(p for p in index_dir.glob("gen-*") if p.is_dir())[:-1]:
         shutil.rmtree(old, ignore_errors=True)
+    writer._prune()
     after = sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file())
     return before, after

@@ -85,8 +85,9 @@ class VectorIndex:
             log.info("building the %s index on %d GPU(s)", chosen, gpu_count())
             index = _on_gpus(index, chosen)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if chosen in {"ivf", "ivfpq"}:
-            index.train(vectors)
+        if chosen in {"ivf", "ivfpq"}:  # k-means on 64 points per list is enough and bounds the cost
+            step = max(1, len(vectors) // (64 * base.nlist))
+            index.train(np.ascontiguousarray(vectors[::step]))
         if len(ids):
             index.add_with_ids(vectors, ids.astype(np.int64))
         return cls(faiss.index_gpu_to_cpu(index) if on_gpu else index, chosen)
@@ -102,10 +103,16 @@ class VectorIndex:
         allowed: set[int] | None = None,
         nprobe: int = 16,
         ef_search: int = 128,
+        excluded: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, cosine scores) of the `k` nearest chunks, optionally restricted to `allowed` ids."""
+        """(ids, scores) of the `k` nearest chunks, restricted to `allowed` ids and without `excluded` ones.
+
+        Scores are exact cosines for flat/HNSW/IVF-Flat and PQ approximations for IVF-PQ (re-rank those).
+        """
         import faiss
 
+        if allowed is not None and excluded is not None and len(excluded):
+            allowed = allowed - set(excluded.tolist())
         if self.ntotal == 0 or k <= 0 or (allowed is not None and not allowed):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         params = faiss.SearchParameters()
@@ -115,6 +122,9 @@ class VectorIndex:
             params = faiss.SearchParametersIVF(nprobe=nprobe)
         if allowed is not None:
             params.sel = faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64))
+        elif excluded is not None and len(excluded):
+            inner = faiss.IDSelectorBatch(excluded.astype(np.int64))  # alive until the search returns
+            params.sel = faiss.IDSelectorNot(inner)
         # One query is faster on one thread: OpenMP's spin-waiting costs more than it saves
         # (4.6x on the 2-core CI machine under load, benchmarks/search_scale.py).
         threads = faiss.omp_get_max_threads()

@@ -12,8 +12,8 @@ import numpy as np
 from heprag.app.summaries.model import SelectedDocument, TopicRequest
 from heprag.index.embedder import Embedder
 from heprag.index.errors import ConfigError
-from heprag.index.metadata import MetadataStore
 from heprag.index.retrieval import HybridRetriever
+from heprag.index.segmented import SegmentedStore
 from heprag.index.store import CorpusIndex
 from heprag.index.types import Chunk, Document, Hit
 
@@ -56,7 +56,7 @@ def resolve_papers(index: CorpusIndex, ids: list[str]) -> tuple[list[str], list[
     return found, missing
 
 
-def abstract_chunks(meta: MetadataStore, doc_id: str) -> list[Chunk]:
+def abstract_chunks(meta: SegmentedStore, doc_id: str) -> list[Chunk]:
     """The document's abstract chunks (where its headline results are stated), if it has any."""
     head = meta.chunks_of(doc_id, 0, 3)
     return [c for c in head if c.section and c.section[0].lower().startswith("abstract")]
