@@ -4,7 +4,8 @@
 
 Base passages: every SciFact abstract sentence and title (5,183 biomedical abstracts), and every HEP
 abstract (1,000 INSPIRE + 408 arXiv hep-th 2026) as a whole and sentence by sentence. Queries: the 809
-SciFact claims and the 1,408 HEP titles, none of which is a base passage; 32,000 base passages by default (HEP first). Sentences rather than 250-token
+SciFact claims and the 1,408 HEP titles, none of which is a base passage; 32,000 base passages by
+default (HEP first). Sentences rather than 250-token
 chunks because the embedder costs per token (≈ 50 short sentences/s vs ≈ 15 chunks/s on this 2-core box);
 the vectors are real MiniLM embeddings of real scientific text either way. Embedding is resumable: every
 slice is appended to a part file.

@@ -23,6 +23,7 @@ import numpy as np
 
 from heprag.index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from heprag.index.faults import crash_point
+from heprag.index.keyword import KeywordIndex
 from heprag.index.manifest import EmbeddingInfo, Manifest
 from heprag.index.metadata import MetadataStore
 from heprag.index.segmented import SegmentedKeywords, SegmentedStore, SegmentedVectors
@@ -220,17 +221,25 @@ class IndexWriter:
         for name in names:
             self.tombstones.pop(name, None)
 
-    def publish(self, faiss_kind: IndexKind = "auto", build_vectors: VectorBuilder | None = None) -> Path:
+    def publish(
+        self,
+        faiss_kind: IndexKind = "auto",
+        build_vectors: VectorBuilder | None = None,
+        keywords: KeywordIndex | None = None,
+    ) -> Path:
         """Finish the new segment (FAISS, BM25, checksums), write the generation and make it live.
 
-        `build_vectors(meta, folder)` replaces the in-memory FAISS build (e.g. IVF-PQ streamed to disk).
+        `build_vectors(meta, folder)` replaces the in-memory FAISS build (e.g. IVF-PQ streamed to disk);
+        `keywords` a BM25 index built in bulk (benchmarks/index_scale.py).
         """
         self.store.commit()
         next_row = self.store.next_row
         crash_point("after-metadata-write")
         names = list(self.segment_names)
         if self.store.counts()["documents"]:
-            write_segment(self.store, self.tmp_segment, self.embedding.dim, faiss_kind, build_vectors)
+            write_segment(
+                self.store, self.tmp_segment, self.embedding.dim, faiss_kind, build_vectors, keywords
+            )
             os.replace(self.tmp_segment, self.index_dir / SEGMENTS / self.segment)
             _fsync_dir(self.index_dir / SEGMENTS)
             names.append(self.segment)
