@@ -167,7 +167,8 @@ class Library:
 
     def info(self) -> dict[str, Any]:
         index = self.index
-        size = sum(p.stat().st_size for p in index.generation.rglob("*") if p.is_file())
+        folders = [index.generation, *(seg.folder for seg in index.segments)]
+        size = sum(p.stat().st_size for f in folders for p in f.rglob("*") if p.is_file())
         return {
             "index_dir": str(self.settings.index.dir),
             "generation": index.generation.name,
@@ -177,6 +178,15 @@ class Library:
             "by_collaboration": index.meta.facet_counts("collaboration"),
             "by_year": index.meta.facet_counts("year"),
             "disk_bytes": size,
+            "segments": [
+                {
+                    "name": s.name,
+                    "chunks": s.info.chunks,
+                    "faiss_kind": s.info.faiss_kind,
+                    "deleted": len(s.dead_docs),
+                }
+                for s in index.segments
+            ],
         }
 
     # -- writing -------------------------------------------------------------------------------

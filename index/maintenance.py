@@ -184,7 +184,8 @@ def delete_documents(index_dir: Path, doc_ids: Iterable[str]) -> tuple[list[str]
         raise IndexMissingError(f"no index at {index_dir}")
     manifest = read_manifest(gen)
     writer = IndexWriter(index_dir, manifest.embedding, manifest.chunking)
-    deleted, missing = [], []
+    deleted: list[str] = []
+    missing: list[str] = []
     try:
         for doc_id in doc_ids:
             (deleted if writer.meta.delete(doc_id) else missing).append(doc_id)

@@ -74,6 +74,7 @@ class VectorIndex:
         import faiss
 
         chosen = choose_kind(len(ids), kind)
+        base: Any
         if chosen == "flat":
             base = faiss.IndexFlatIP(dim)
         elif chosen == "hnsw":

@@ -172,3 +172,13 @@ def test_bm25_top_k_scores_equal_bm25s_own_scores(k: int) -> None:
     order = np.argsort(-reference, kind="stable")[:k]
     assert list(ids) == [[5, 6, 7, 8][i] for i in order]
     np.testing.assert_allclose(scores, reference[order], rtol=1e-6)
+
+
+def test_index_settings_reach_every_segment_search(small_index: Path) -> None:
+    from heprag.app.library import Library
+    from heprag.app.settings import load_settings
+
+    settings = load_settings(index_dir=small_index)
+    settings.index.nprobe, settings.index.ef_search = 3, 40
+    vectors = Library(settings).index.vectors
+    assert (vectors.nprobe, vectors.ef_search) == (3, 40)
