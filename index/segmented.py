@@ -34,7 +34,7 @@ def _top(parts: list[tuple[np.ndarray, np.ndarray]], k: int) -> tuple[np.ndarray
 class SegmentedVectors:
     """Dense search over all segments; `nprobe` / `ef_search` reach every IVF / HNSW segment."""
 
-    def __init__(self, segments: list[Segment], nprobe: int = 16, ef_search: int = 128) -> None:
+    def __init__(self, segments: list[Segment], nprobe: int = 64, ef_search: int = 128) -> None:
         self.segments = segments
         self.nprobe = nprobe
         self.ef_search = ef_search

@@ -95,7 +95,7 @@ def segment_digest(folder: Path) -> str:
 class CorpusIndex:
     """A read-only view of one published generation: metadata, dense and BM25 search over its segments."""
 
-    def __init__(self, index_dir: Path, generation: Path, nprobe: int = 16, ef_search: int = 128) -> None:
+    def __init__(self, index_dir: Path, generation: Path, nprobe: int = 64, ef_search: int = 128) -> None:
         self.index_dir = index_dir
         self.generation = generation
         self.manifest = read_manifest(generation)
@@ -108,7 +108,7 @@ class CorpusIndex:
 
     @classmethod
     def open(
-        cls, index_dir: Path, expected_model_id: str | None = None, nprobe: int = 16, ef_search: int = 128
+        cls, index_dir: Path, expected_model_id: str | None = None, nprobe: int = 64, ef_search: int = 128
     ) -> CorpusIndex:
         """Open the live generation; a different embedding model is an error, never silent garbage."""
         gen = current_generation(index_dir)

@@ -109,7 +109,7 @@ class VectorIndex:
         query: np.ndarray,
         k: int,
         allowed: set[int] | None = None,
-        nprobe: int = 16,
+        nprobe: int = 64,
         ef_search: int = 128,
         excluded: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
