@@ -182,3 +182,28 @@ def test_index_settings_reach_every_segment_search(small_index: Path) -> None:
     settings.index.nprobe, settings.index.ef_search = 3, 40
     vectors = Library(settings).index.vectors
     assert (vectors.nprobe, vectors.ef_search) == (3, 40)
+
+
+def test_a_newer_arxiv_version_supersedes_the_older_one_across_segments(tmp_path: Path) -> None:
+    from heprag.ingest.chunking import ChunkSettings
+    from heprag.ingest.pipeline import current_state, publish
+    from heprag.ingest.report import IngestReport
+
+    index = tmp_path / "idx"
+
+    def ingest(doc_id: str) -> IngestReport:
+        doc, chunks, vectors = _doc(1)
+        doc = doc.model_copy(update={"doc_id": doc_id})
+        chunks = [
+            c.model_copy(update={"doc_id": doc_id, "chunk_id": f"{doc_id}#{c.ordinal}"}) for c in chunks
+        ]
+        report = IngestReport()
+        publish(index, INFO, ChunkSettings(), [(doc, chunks, vectors)], current_state(index), report)
+        return report
+
+    ingest("arXiv:2101.00001v1")
+    assert ingest("arXiv:2101.00001v2").removed == ["arXiv:2101.00001v1"]
+    assert ingest("arXiv:2101.00001v1").unchanged == ["arXiv:2101.00001v1"]  # an older one comes too late
+    opened = CorpusIndex.open(index)
+    assert [d.doc_id for d in opened.meta.documents()] == ["arXiv:2101.00001v2"]
+    assert opened.manifest.tombstones == {"seg-000001": ["arXiv:2101.00001v1"]}
