@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--partial", action="store_true")
     args = parser.parse_args()
     base, queries = vectors(args)
-    queries = queries[: args.queries]
+    queries = queries[np.linspace(0, len(queries) - 1, min(args.queries, len(queries))).astype(int)]
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {len(base):,} real MiniLM base vectors, "
           f"{len(queries):,} real query vectors")  # fmt: skip
     scores = queries @ base.T
