@@ -272,6 +272,8 @@ def index_info(as_json: Annotated[bool, typer.Option("--json")] = False) -> None
         f"model      {m['embedding']['model']} (dim {m['embedding']['dim']}), faiss {m['faiss_kind']}"
     )
     console.print(f"built      {m['built_at']}   by source type {info['by_source_type']}")
+    segments = ", ".join(f"{s['name']} ({s['chunks']} chunks, {s['faiss_kind']})" for s in info["segments"])
+    console.print(f"segments   {segments}")
 
 
 @index_app.command("verify")
@@ -312,11 +314,15 @@ def index_delete(
 
 
 @index_app.command("compact")
-def index_compact() -> None:
-    """Vacuum the store, rebuild the derived indexes and drop old generations."""
+def index_compact(
+    small: Annotated[
+        bool, typer.Option("--small", help="Merge only segments under an eighth of the largest one")
+    ] = False,
+) -> None:
+    """Merge segments into one without deleted rows, and drop old generations."""
     from heprag.index.maintenance import compact_index
 
-    before, after = compact_index(state.settings.index.dir)
+    before, after = compact_index(state.settings.index.dir, full=not small)
     console.print(f"{before / 1e6:.1f} MB -> {after / 1e6:.1f} MB")
 
 

@@ -69,7 +69,8 @@ class Library:
         with self._lock:
             if self._index is None or self._index.is_stale():
                 old = self._index
-                self._index = CorpusIndex.open(self.settings.index.dir, self.embedder.model_id)
+                i = self.settings.index
+                self._index = CorpusIndex.open(i.dir, self.embedder.model_id, i.nprobe, i.ef_search)
                 if old is not None:
                     old.close()
             return self._index
@@ -189,9 +190,8 @@ class Library:
         index = self.index
         with self._lock:
             if self._planner is None or self._planner_index is not index:
-                corpus = Corpus(
-                    index.meta.get_document, index.keywords.document_frequency, len(index.keywords.ids)
-                )
+                chunks = index.meta.counts()["chunks"]
+                corpus = Corpus(index.meta.get_document, index.keywords.document_frequency, chunks)
                 self._planner = Planner(self.embedder, corpus)
                 self._planner_index = index
             return self._planner
@@ -208,7 +208,8 @@ class Library:
 
     def info(self) -> dict[str, Any]:
         index = self.index
-        size = sum(p.stat().st_size for p in index.generation.rglob("*") if p.is_file())
+        folders = [index.generation, *(seg.folder for seg in index.segments)]
+        size = sum(p.stat().st_size for f in folders for p in f.rglob("*") if p.is_file())
         return {
             "index_dir": str(self.settings.index.dir),
             "generation": index.generation.name,
@@ -218,6 +219,15 @@ class Library:
             "by_collaboration": index.meta.facet_counts("collaboration"),
             "by_year": index.meta.facet_counts("year"),
             "disk_bytes": size,
+            "segments": [
+                {
+                    "name": s.name,
+                    "chunks": s.info.chunks,
+                    "faiss_kind": s.info.faiss_kind,
+                    "deleted": len(s.dead_docs),
+                }
+                for s in index.segments
+            ],
         }
 
     # -- writing -------------------------------------------------------------------------------

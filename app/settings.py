@@ -38,7 +38,9 @@ class IndexSettings(_Section):
         description="Index directory (also --index or HEPRAG_INDEX_DIR)",
     )
     faiss_kind: Literal["auto", "flat", "hnsw", "ivf", "ivfpq"] = "auto"
-    nprobe: int = Field(16, ge=1, description="IVF lists probed per query")
+    nprobe: int = Field(
+        64, ge=1, description="IVF lists probed per query (64: recall@10 ≥ 0.99 on real MiniLM vectors)"
+    )
     ef_search: int = Field(128, ge=8, description="HNSW search breadth")
 
 

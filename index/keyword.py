@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -143,13 +144,17 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def lucene_idf(df: float, n: int) -> float:
+    """bm25s' default (Lucene) IDF."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
 class KeywordIndex:
-    """bm25s over chunk texts; `ids` maps bm25s document positions to chunk row ids."""
+    """bm25s over chunk texts; `ids` (ascending) maps bm25s document positions to chunk row ids."""
 
     def __init__(self, retriever: object, ids: np.ndarray) -> None:
         self._retriever = retriever
         self.ids = ids
-        self._position = {int(i): p for p, i in enumerate(ids)}
 
     @classmethod
     def build(cls, texts: Sequence[str], ids: Sequence[int]) -> KeywordIndex:
@@ -160,22 +165,54 @@ class KeywordIndex:
 
     def search(self, query: str, k: int, allowed: set[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(chunk ids, scores) of the best `k` chunks, optionally restricted to `allowed` ids."""
-        tokens = tokenize(query)
-        if len(self.ids) == 0 or not tokens:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        mask = None
+        return self.top([(t, 1.0) for t in tokenize(query)], k, allowed)
+
+    def top(
+        self,
+        weighted_tokens: Sequence[tuple[str, float]],
+        k: int,
+        allowed: set[int] | None = None,
+        excluded: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Best `k` (chunk ids, scores) for tokens whose bm25s scores are scaled by a weight each.
+
+        Scores are summed over each token's posting list only, and the top `k` is taken among the
+        chunks touched, so a query costs what its posting lists hold, not the index size.
+        """
+        scores = getattr(self._retriever, "scores", None) or {}
+        vocab = getattr(self._retriever, "vocab_dict", None) or {}
+        empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if len(self.ids) == 0 or k <= 0 or "indptr" not in scores:
+            return empty
+        data, indices, indptr = scores["data"], scores["indices"], scores["indptr"]
+        acc = np.zeros(len(self.ids), dtype=np.float32)
+        touched = []
+        for token, weight in weighted_tokens:
+            i = vocab.get(token)
+            if i is None:
+                continue
+            start, end = int(indptr[i]), int(indptr[i + 1])
+            rows = np.asarray(indices[start:end])
+            acc[rows] += np.asarray(data[start:end]) * np.float32(weight)  # rows are unique per token
+            touched.append(rows)
+        if not touched:
+            return empty
+        total = sum(len(t) for t in touched)
+        candidates = np.unique(np.concatenate(touched)) if total < len(acc) // 8 else np.flatnonzero(acc)
         if allowed is not None:
-            mask = np.zeros(len(self.ids), dtype=np.float32)
-            for chunk_id in allowed:
-                if (pos := self._position.get(chunk_id)) is not None:
-                    mask[pos] = 1.0
-        k = min(k, len(self.ids))
-        scores_all = self._retriever.get_scores(tokens)  # type: ignore[attr-defined]
-        if mask is not None:
-            scores_all = scores_all * mask
-        order = np.argsort(-scores_all, kind="stable")[:k]
-        keep = order[scores_all[order] > 0]
-        return self.ids[keep], scores_all[keep].astype(np.float32)
+            candidates = candidates[np.isin(self.ids[candidates], np.fromiter(allowed, dtype=np.int64))]
+        if excluded is not None and len(excluded):
+            candidates = candidates[~np.isin(self.ids[candidates], excluded)]
+        candidates = candidates[acc[candidates] > 0]
+        if len(candidates) > k:
+            candidates = candidates[np.argpartition(-acc[candidates], k - 1)[:k]]
+        order = candidates[np.lexsort((candidates, -acc[candidates]))]
+        return self.ids[order], acc[order]
+
+    @property
+    def size(self) -> int:
+        """Chunks indexed (bm25s' N)."""
+        return len(self.ids)
 
     def document_frequency(self, token: str) -> int:
         """How many indexed chunks contain `token` (a `tokenize` output); 0 when it is unknown."""

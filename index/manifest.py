@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a generation lists segments (heprag.index.segments) and tombstones
 
 
 def package_versions() -> dict[str, str]:
@@ -37,7 +37,14 @@ class Manifest(BaseModel):
     chunking: dict[str, int | str | float]
     faiss_kind: str
     counts: dict[str, int]
-    checksums: dict[str, str] = Field(default_factory=dict, description="sha256 of each data file")
+    checksums: dict[str, str] = Field(
+        default_factory=dict, description="sha256 of each segment's segment.json, by segment name"
+    )
+    segments: list[str] = Field(default_factory=list, description="Segment folders, oldest first")
+    tombstones: dict[str, list[str]] = Field(
+        default_factory=dict, description="Deleted or superseded documents, by the segment holding them"
+    )
+    next_row: int = Field(1, description="The chunk row id the next segment starts from")
     versions: dict[str, str] = Field(default_factory=package_versions)
     built_at: str = Field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 

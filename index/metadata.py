@@ -29,12 +29,15 @@ CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id, ordinal);
 class MetadataStore:
     """Documents (without their block text) and chunks (with text and vector) in one SQLite file."""
 
-    def __init__(self, path: Path, readonly: bool = False) -> None:
+    def __init__(self, path: Path, readonly: bool = False, first_row: int = 1) -> None:
+        """`first_row`: the id the first chunk gets in a new store (segments share one id space)."""
         self.path = path
         uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
         self.db = sqlite3.connect(uri, uri=True, timeout=60, check_same_thread=False)
         if not readonly:
             self.db.executescript(SCHEMA)
+            last = self.db.execute("SELECT MAX(id) FROM chunks").fetchone()[0]
+            self.next_row = max(first_row, (last or 0) + 1)
 
     def close(self) -> None:
         self.db.close()
@@ -52,12 +55,14 @@ class MetadataStore:
             ),
         )  # fmt: skip
         self.db.executemany(
-            "INSERT INTO chunks (chunk_id, doc_id, ordinal, text, body, vector) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO chunks (id, chunk_id, doc_id, ordinal, text, body, vector) VALUES (?,?,?,?,?,?,?)",
             [
-                (c.chunk_id, c.doc_id, c.ordinal, c.text, c.model_dump_json(exclude={"text"}), v.tobytes())
-                for c, v in zip(chunks, vectors.astype(np.float32), strict=True)
+                (self.next_row + n, c.chunk_id, c.doc_id, c.ordinal, c.text,
+                 c.model_dump_json(exclude={"text"}), v.tobytes())
+                for n, (c, v) in enumerate(zip(chunks, vectors.astype(np.float32), strict=True))
             ],
-        )
+        )  # fmt: skip
+        self.next_row += len(chunks)
 
     def delete(self, doc_id: str) -> bool:
         self.db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
@@ -73,6 +78,28 @@ class MetadataStore:
             d: (h, s)
             for d, h, s in self.db.execute("SELECT doc_id, content_hash, chunk_settings FROM documents")
         }
+
+    def state_of(self, doc_id: str) -> tuple[str, str] | None:
+        """(content hash, chunk settings) of one document, or None."""
+        row = self.db.execute(
+            "SELECT content_hash, chunk_settings FROM documents WHERE doc_id = ?", (doc_id,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def ids_with_prefix(self, prefix: str) -> list[str]:
+        """Document ids starting with `prefix` (a range scan of the primary key)."""
+        rows = self.db.execute(
+            "SELECT doc_id FROM documents WHERE doc_id >= ? AND doc_id < ?", (prefix, prefix + "\U0010ffff")
+        )
+        return [r[0] for r in rows]
+
+    def row_ids_of(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """Chunk row ids of the given documents."""
+        rows = self.db.execute(
+            "SELECT id FROM chunks WHERE doc_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(doc_ids)),),
+        )
+        return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
     def get_document(self, doc_id: str) -> Document | None:
         row = self.db.execute("SELECT body FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
@@ -93,12 +120,21 @@ class MetadataStore:
             found.update((i, _chunk(text, body)) for i, text, body in rows)
         return found
 
-    def vectors_by_chunk_ids(self, chunk_ids: list[str]) -> dict[str, np.ndarray]:
+    def vectors_by_chunk_ids(self, chunk_ids: list[str], dead: Iterable[str] = ()) -> dict[str, np.ndarray]:
         rows = self.db.execute(
-            f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({','.join('?' * len(chunk_ids))})",
-            chunk_ids,
+            f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({','.join('?' * len(chunk_ids))})"
+            f" AND {LIVE}",
+            [*chunk_ids, _json(dead)],
         )
         return {c: np.frombuffer(v, dtype=np.float32) for c, v in rows}
+
+    def vectors_by_rows(self, ids: Iterable[int]) -> dict[int, np.ndarray]:
+        """Stored float32 vectors by chunk row id."""
+        rows = self.db.execute(
+            "SELECT id, vector FROM chunks WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps([int(i) for i in ids]),),
+        )
+        return {i: np.frombuffer(v, dtype=np.float32) for i, v in rows}
 
     def chunk_by_chunk_id(self, chunk_id: str) -> tuple[int, Chunk] | None:
         row = self.db.execute("SELECT id, text, body FROM chunks WHERE chunk_id = ?", (chunk_id,)).fetchone()
@@ -121,26 +157,40 @@ class MetadataStore:
             return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         return np.asarray(ids, dtype=np.int64), np.stack(vecs)
 
-    def all_texts(self) -> tuple[list[int], list[str]]:
-        rows = self.db.execute("SELECT id, text FROM chunks ORDER BY id").fetchall()
+    def all_texts(self, dead: Iterable[str] = ()) -> tuple[list[int], list[str]]:
+        rows = self.db.execute(
+            f"SELECT id, text FROM chunks WHERE {LIVE} ORDER BY id", (_json(dead),)
+        ).fetchall()
         return [r[0] for r in rows], [r[1] for r in rows]
 
-    def allowed_ids(self, filters: SearchFilters) -> set[int]:
+    def allowed_ids(self, filters: SearchFilters, dead: Iterable[str] = ()) -> set[int]:
         where, params = filters.sql()
         rows = self.db.execute(
-            f"SELECT c.id FROM chunks c JOIN documents d USING (doc_id) WHERE {where}", params
+            f"SELECT c.id FROM chunks c JOIN documents d USING (doc_id) WHERE ({where}) AND {LIVE}",
+            [*params, _json(dead)],
         )
         return {r[0] for r in rows}
 
-    def counts(self) -> dict[str, int]:
-        docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
-        chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+    def counts(self, dead: Iterable[str] = ()) -> dict[str, int]:
+        """Documents and chunks, not counting the `dead` (tombstoned) documents."""
+        dead = _json(dead)
+        docs = self.db.execute(f"SELECT COUNT(*) FROM documents WHERE {LIVE}", (dead,)).fetchone()[0]
+        chunks = self.db.execute(f"SELECT COUNT(*) FROM chunks WHERE {LIVE}", (dead,)).fetchone()[0]
         return {"documents": docs, "chunks": chunks}
 
-    def facet_counts(self, column: str) -> dict[str, int]:
+    def facet_counts(self, column: str, dead: Iterable[str] = ()) -> dict[str, int]:
         assert column in {"source", "source_type", "collaboration", "year"}
-        rows = self.db.execute(f"SELECT {column}, COUNT(*) FROM documents GROUP BY {column}")
+        rows = self.db.execute(
+            f"SELECT {column}, COUNT(*) FROM documents WHERE {LIVE} GROUP BY {column}", (_json(dead),)
+        )
         return {str(k): n for k, n in rows}
+
+
+LIVE = "doc_id NOT IN (SELECT value FROM json_each(?))"  # with _json(dead documents) as parameter
+
+
+def _json(doc_ids: Iterable[str]) -> str:
+    return json.dumps(sorted(doc_ids))
 
 
 def _chunk(text: str, body: str) -> Chunk:

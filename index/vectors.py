@@ -39,9 +39,16 @@ def _faiss() -> Any:
     return faiss
 
 
+def ivf_lists(n_vectors: int) -> int:
+    """sqrt(N) inverted lists: at the bottom of FAISS' 4·sqrt(N)..16·sqrt(N) advice, because on a
+    2-core CPU the k-means training and list assignment (∝ N · lists) dominate the build, and fewer,
+    longer lists give more recall per probe (benchmarks/recall_real.py)."""
+    return max(16, int(np.sqrt(max(n_vectors, 1))))
+
+
 def gpu_count() -> int:
     """GPUs faiss can use (0 with faiss-cpu)."""
-    import faiss
+    faiss = _faiss()
 
     return int(getattr(faiss, "get_num_gpus", lambda: 0)())
 
@@ -52,7 +59,7 @@ def builds_on_gpu(kind: str, gpus: int) -> bool:
 
 
 def _on_gpus(index: Any, kind: str) -> Any:
-    import faiss
+    faiss = _faiss()
 
     options = faiss.GpuMultipleClonerOptions()
     options.useFloat16 = kind == "ivfpq"  # fp16 lookup tables (48 sub-quantizers); IVF-Flat stays fp32
@@ -74,13 +81,14 @@ class VectorIndex:
         faiss = _faiss()
 
         chosen = choose_kind(len(ids), kind)
+        base: Any
         if chosen == "flat":
             base = faiss.IndexFlatIP(dim)
         elif chosen == "hnsw":
             base = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
             base.hnsw.efConstruction = 80
         else:
-            nlist = max(16, int(4 * np.sqrt(max(len(ids), 1))))
+            nlist = ivf_lists(len(ids))
             quantizer = faiss.IndexFlatIP(dim)
             if chosen == "ivf":
                 base = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
@@ -92,8 +100,9 @@ class VectorIndex:
             log.info("building the %s index on %d GPU(s)", chosen, gpu_count())
             index = _on_gpus(index, chosen)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if chosen in {"ivf", "ivfpq"}:
-            index.train(vectors)
+        if chosen in {"ivf", "ivfpq"}:  # k-means on 64 points per list is enough and bounds the cost
+            step = max(1, len(vectors) // (64 * base.nlist))
+            index.train(np.ascontiguousarray(vectors[::step]))
         if len(ids):
             index.add_with_ids(vectors, ids.astype(np.int64))
         return cls(faiss.index_gpu_to_cpu(index) if on_gpu else index, chosen)
@@ -107,12 +116,18 @@ class VectorIndex:
         query: np.ndarray,
         k: int,
         allowed: set[int] | None = None,
-        nprobe: int = 16,
+        nprobe: int = 64,
         ef_search: int = 128,
+        excluded: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, cosine scores) of the `k` nearest chunks, optionally restricted to `allowed` ids."""
+        """(ids, scores) of the `k` nearest chunks, restricted to `allowed` ids and without `excluded` ones.
+
+        Scores are exact cosines for flat/HNSW/IVF-Flat and PQ approximations for IVF-PQ (re-rank those).
+        """
         faiss = _faiss()
 
+        if allowed is not None and excluded is not None and len(excluded):
+            allowed = allowed - set(excluded.tolist())
         if self.ntotal == 0 or k <= 0 or (allowed is not None and not allowed):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         params = faiss.SearchParameters()
@@ -122,6 +137,9 @@ class VectorIndex:
             params = faiss.SearchParametersIVF(nprobe=nprobe)
         if allowed is not None:
             params.sel = faiss.IDSelectorBatch(np.fromiter(allowed, dtype=np.int64))
+        elif excluded is not None and len(excluded):
+            inner = faiss.IDSelectorBatch(excluded.astype(np.int64))  # alive until the search returns
+            params.sel = faiss.IDSelectorNot(inner)
         # One query is faster on one thread: OpenMP's spin-waiting costs more than it saves
         # (4.6x on the 2-core CI machine under load, benchmarks/search_scale.py).
         threads = faiss.omp_get_max_threads()
@@ -136,13 +154,13 @@ class VectorIndex:
         return ids[0][keep], scores[0][keep]
 
     def save(self, path: Path) -> None:
-        import faiss
+        faiss = _faiss()
 
         faiss.write_index(self.index, str(path))
 
     @classmethod
     def load(cls, path: Path, kind: str, mmap: bool = True) -> VectorIndex:
-        import faiss
+        faiss = _faiss()
 
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         if path.with_suffix(".ivfdata").exists():  # on-disk IVF lists (ingest.distributed), mmapped by FAISS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -16,8 +16,15 @@ from heprag.index.embedder import Embedder
 from heprag.index.errors import HepragError
 from heprag.index.faults import crash_point
 from heprag.index.manifest import EmbeddingInfo
-from heprag.index.metadata import MetadataStore
-from heprag.index.store import IndexWriter, VectorBuilder, current_generation
+from heprag.index.segmented import SegmentedStore
+from heprag.index.store import (
+    IndexWriter,
+    VectorBuilder,
+    WriterStore,
+    current_generation,
+    open_segments,
+    read_manifest,
+)
 from heprag.index.types import Chunk, Document
 from heprag.index.vectors import IndexKind
 from heprag.ingest.accounting import account_files
@@ -176,7 +183,7 @@ class Ingestor:
         todo: dict[str, Document],
         chunked: dict[str, list[Chunk]],
         vectors: np.ndarray,
-        state: dict[str, tuple[str, str]],
+        state: Mapping[str, tuple[str, str]],
         report: IngestReport,
     ) -> None:
         def items() -> Iterator[tuple[Document, list[Chunk], np.ndarray]]:
@@ -197,16 +204,33 @@ class Ingestor:
         )
 
 
-def current_state(index_dir: Path) -> dict[str, tuple[str, str]]:
+class DocumentStates(Mapping[str, tuple[str, str]]):
+    """doc_id -> (content hash, chunk settings) of the live generation, looked up one id at a time.
+
+    Incremental ingestion asks only about the documents it is given, so its cost does not grow with the
+    index; iterating reads every document (for reports and tests).
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        gen = current_generation(index_dir) if index_dir.exists() else None
+        self._store = SegmentedStore(open_segments(index_dir, read_manifest(gen))) if gen else None
+
+    def __getitem__(self, doc_id: str) -> tuple[str, str]:
+        found = self._store.state_of(doc_id) if self._store else None
+        if found is None:
+            raise KeyError(doc_id)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store.document_state() if self._store else {})
+
+    def __len__(self) -> int:
+        return self._store.counts()["documents"] if self._store else 0
+
+
+def current_state(index_dir: Path) -> Mapping[str, tuple[str, str]]:
     """doc_id -> (content hash, chunk settings) of the live generation (empty when there is none)."""
-    gen = current_generation(index_dir) if index_dir.exists() else None
-    if gen is None:
-        return {}
-    store = MetadataStore(gen / "metadata.sqlite", readonly=True)
-    try:
-        return store.document_state()
-    finally:
-        store.close()
+    return DocumentStates(index_dir)
 
 
 class DocumentKey(Protocol):
@@ -220,7 +244,7 @@ KeyT = TypeVar("KeyT", bound=DocumentKey)
 
 
 def select_changed(
-    documents: Iterable[KeyT], state: dict[str, tuple[str, str]], settings_key: str, report: IngestReport
+    documents: Iterable[KeyT], state: Mapping[str, tuple[str, str]], settings_key: str, report: IngestReport
 ) -> dict[str, KeyT]:
     """The documents that are new or changed (a later duplicate id wins); unchanged ones go to the report.
 
@@ -249,7 +273,7 @@ def publish(
     info: EmbeddingInfo,
     chunking: ChunkSettings,
     items: Iterable[tuple[Document, list[Chunk], np.ndarray]],
-    state: dict[str, tuple[str, str]],
+    state: Mapping[str, tuple[str, str]],
     report: IngestReport,
     faiss_kind: IndexKind = "auto",
     build_vectors: VectorBuilder | None = None,
@@ -262,24 +286,23 @@ def publish(
     settings: dict[str, int | str | float] = {**chunking.__dict__, "tokenizer": info.model}
     writer = IndexWriter(index_dir, info, settings)
     try:
-        existing = set(writer.meta.document_state())
         for doc, chunks, part in items:
             doc_id = doc.doc_id
             if not chunks:  # nothing searchable: say so instead of counting it as added
-                kept = "; the version already indexed is kept" if doc_id in existing else ""
+                known = doc_id in writer.meta.ids_with_prefix(doc_id)
+                kept = "; the version already indexed is kept" if known else ""
                 reason = f"{doc_id} yields no passages (only headings, references or boilerplate?){kept}"
                 report.skipped.append(FileFailure(path=doc.path or doc_id, reason=reason))
                 continue
-            if _superseded_by_newer(doc_id, existing):
+            versions = _versions(doc_id, writer.meta)
+            if _superseded_by_newer(doc_id, versions):
                 report.unchanged.append(doc_id)
                 continue
-            for older in _older_versions(doc_id, existing):
+            for older in _older_versions(doc_id, versions):
                 writer.meta.delete(older)
-                existing.discard(older)
                 report.removed.append(older)
             writer.meta.upsert(doc, chunks, part, chunking.key())
             (report.updated if doc_id in state else report.added).append(doc_id)
-            existing.add(doc_id)
             report.chunks_written += len(chunks)
         report.generation = writer.publish(faiss_kind, build_vectors).name
     except BaseException:
@@ -287,26 +310,29 @@ def publish(
         raise
 
 
-def _versions(doc_id: str, existing: set[str]) -> list[tuple[int, str]]:
+def _versions(doc_id: str, store: WriterStore) -> list[tuple[int, str]]:
+    """(version, id) of the other arXiv versions of `doc_id` in the index (a prefix look-up); for a path
+    id, the same file's other contents as version -1 (older than any)."""
+    if "@" in doc_id and doc_id.startswith(WEAK_PREFIXES):
+        family = doc_id.rsplit("@", 1)[0] + "@"
+        return [(-1, other) for other in store.ids_with_prefix(family) if other != doc_id]
     match = ARXIV_DOC.match(doc_id)
     if not match:
         return []
     prefix = f"arXiv:{match.group('base')}v"
-    versions = [other[len(prefix) :] for other in existing if other.startswith(prefix) and other != doc_id]
+    versions = [other[len(prefix) :] for other in store.ids_with_prefix(prefix) if other != doc_id]
     return [(int(v), prefix + v) for v in versions if v.isdigit()]
 
 
-def _older_versions(doc_id: str, existing: set[str]) -> list[str]:
-    """Older arXiv versions; for a path id ('tex:a/main@1f2e3d4c'), the same file's earlier contents."""
-    if "@" in doc_id and doc_id.startswith(WEAK_PREFIXES):
-        family = doc_id.rsplit("@", 1)[0] + "@"
-        return [other for other in existing if other.startswith(family) and other != doc_id]
+def _older_versions(doc_id: str, versions: list[tuple[int, str]]) -> list[str]:
+    """Older arXiv versions; for a path id ('tex:a/main@1f2e3d4c'), the same file's earlier contents
+    (listed by `_versions` with version -1)."""
     match = ARXIV_DOC.match(doc_id)
     version = int(match.group("version")) if match else 0
-    return [other for v, other in _versions(doc_id, existing) if v < version]
+    return [other for v, other in versions if v < version]
 
 
-def _superseded_by_newer(doc_id: str, existing: set[str]) -> bool:
+def _superseded_by_newer(doc_id: str, versions: list[tuple[int, str]]) -> bool:
     match = ARXIV_DOC.match(doc_id)
     version = int(match.group("version")) if match else 0
-    return any(v > version for v, _ in _versions(doc_id, existing))
+    return any(v > version for v, _ in versions)

@@ -32,8 +32,8 @@ from heprag.app.summaries.model import (
 from heprag.app.summaries.references import links, reading_order
 from heprag.app.summaries.selection import select_documents
 from heprag.app.summaries.timeline import timeline_png
-from heprag.index.metadata import MetadataStore
-from heprag.index.store import current_generation
+from heprag.index.segmented import SegmentedStore
+from heprag.index.store import CorpusIndex, current_generation
 from heprag.index.types import Hit
 
 # Most informative first: what the key-numbers table shows when a document has more than it can hold.
@@ -119,7 +119,7 @@ def build_report(
     if stored is not None and generation is not None:
         selection = [SelectedDocument.model_validate(x) for x in stored["selection"]]
         missing = list(stored["missing"])
-        meta = MetadataStore(generation / "metadata.sqlite", readonly=True)
+        meta = CorpusIndex(library.settings.index.dir, generation).meta
     else:
         index = library.index
         selection, missing = select_documents(
@@ -266,7 +266,7 @@ def _assemble(
     report.tallies = tallies
 
 
-def _about(meta: MetadataStore, selection: list[SelectedDocument]) -> dict[str, str]:
+def _about(meta: SegmentedStore, selection: list[SelectedDocument]) -> dict[str, str]:
     """What each document says it is: its title and the first sentence of its abstract."""
     return {
         sel.doc.doc_id: sel.doc.title

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from heprag.app.summaries import key_numbers
 from heprag.app.summaries.model import SelectedDocument
-from heprag.index.metadata import MetadataStore
+from heprag.index.segmented import SegmentedStore
 from heprag.index.types import Chunk, Document
 from heprag.ingest.sentences import sentences
 
@@ -68,7 +68,7 @@ def terms(text: str) -> list[str]:
     )
 
 
-def headline_chunks(meta: MetadataStore, doc: Document) -> list[Chunk]:
+def headline_chunks(meta: SegmentedStore, doc: Document) -> list[Chunk]:
     """The abstract (the leading chunks before the first numbered section) and the conclusion chunks."""
     chunks = meta.chunks_of(doc.doc_id)
     head: list[Chunk] = []

@@ -1,9 +1,9 @@
 """`heprag index verify | repair` against a flipped byte that SQLite's own integrity check cannot see.
 
-One byte of the live generation's metadata.sqlite is flipped, in a chunk's vector blob (its score
-becomes ~1e36) or in a chunk's text (no longer UTF-8). `verify` must flag it; `repair` must restore
-from an intact generation (search results equal to those before the flip), never rebuild from the
-damaged store, prune nothing, and say clearly when nothing intact is left.
+One byte of a segment's metadata.sqlite is flipped, in a chunk's vector blob (its score becomes ~1e36)
+or in a chunk's text (no longer UTF-8). `verify` must flag it and name the chunk; `repair` must never
+rebuild from the damaged store: it returns to a generation that verifies (search results equal to that
+generation's) or, when every generation shares the damaged segment, refuses and leaves the index as it was.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ import pytest
 
 from heprag.app.library import Library
 from heprag.index.errors import IndexCorruptError
-from heprag.index.maintenance import delete_documents, repair_index, verify_index
-from heprag.index.store import current_generation
+from heprag.index.maintenance import repair_index, verify_index
+from heprag.index.store import CURRENT, current_generation
 from tests.conftest import TEST_CACHE
 
 QUERIES = ["observed significance of the dimuon decay", "ttH production observation", "H to bb in VH"]
 MODES = ("dense", "bm25", "hybrid")
+NOTE = "Beam notes: the dimuon trigger threshold was raised to 26 GeV after the ttH observation run."
 
 
 def results(index: Path) -> dict[tuple[str, str], list[tuple[str, float]]]:
@@ -36,12 +37,16 @@ def results(index: Path) -> dict[tuple[str, str], list[tuple[str, float]]]:
     }
 
 
-def flip(generation: Path, where: str) -> str:
-    """Flip one byte of the store inside one chunk's vector or text; returns that chunk's id."""
-    store = generation / "metadata.sqlite"
+def newest_segment(index: Path) -> Path:
+    return max((index / "segments").glob("seg-*"))
+
+
+def flip(segment: Path, where: str, like: str) -> str:
+    """Flip one byte of the segment's store inside one chunk's vector or text; returns that chunk's id."""
+    store = segment / "metadata.sqlite"
     db = sqlite3.connect(store)
     chunk_id, text, blob = db.execute(
-        "SELECT chunk_id, text, vector FROM chunks WHERE chunk_id LIKE 'arXiv:2007.07830v2#%' AND ordinal = 2"
+        "SELECT chunk_id, text, vector FROM chunks WHERE chunk_id LIKE ? ORDER BY ordinal DESC", (like,)
     ).fetchone()
     db.close()
     data = bytearray(store.read_bytes())
@@ -56,27 +61,22 @@ def flip(generation: Path, where: str) -> str:
     check = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"  # invisible to SQLite itself
     check.close()
-    return chunk_id
-
-
-@pytest.fixture()
-def two_generations(small_index: Path, tmp_path: Path) -> Path:
-    """The small index with a second generation of the same content on top (an `index delete` of an
-    id it does not hold republishes it), so that a restore can be compared with the original."""
-    index = tmp_path / "idx"
-    shutil.copytree(small_index, index)
-    delete_documents(index, ["arXiv:0000.00000v1"])
-    assert current_generation(index).name == "gen-000002"  # type: ignore[union-attr]
-    return index
+    return str(chunk_id)
 
 
 @pytest.mark.parametrize("where", ["vector", "text"])
-def test_a_flipped_byte_is_flagged_and_repair_restores_the_intact_generation(
-    two_generations: Path, where: str
+def test_damage_in_a_new_segment_is_flagged_and_repair_returns_to_the_generation_before_it(
+    small_index: Path, tmp_path: Path, where: str
 ) -> None:
-    index = two_generations
+    index = tmp_path / "idx"
+    shutil.copytree(small_index, index)
     before = results(index)
-    damaged = flip(index / "gen-000002", where)
+    note = tmp_path / "notes" / "beam-notes.txt"
+    note.parent.mkdir()
+    note.write_text(NOTE + "\n" + NOTE.replace("26", "28") + "\n")
+    Library.open(index).ingest([note.parent])
+    assert current_generation(index).name == "gen-000002"  # type: ignore[union-attr]
+    damaged = flip(newest_segment(index), where, "%beam-notes%")
 
     problems = verify_index(index)
     assert any("metadata.sqlite: checksum mismatch" in p for p in problems), problems
@@ -84,38 +84,28 @@ def test_a_flipped_byte_is_flagged_and_repair_restores_the_intact_generation(
     assert any(kind in p and damaged in p for p in problems), problems
 
     done = repair_index(index)
-    assert "from the SQLite store of gen-000001" in done and "gen-000002 is damaged" in done, done
-    assert current_generation(index).name == "gen-000003"  # type: ignore[union-attr]
+    assert "restored gen-000001" in done and "gen-000002 is damaged and kept" in done, done
     assert verify_index(index) == []
-    assert results(index) == before  # the damaged chunk ranks where it did before the flip
-    assert {p.name for p in index.glob("gen-*")} == {"gen-000001", "gen-000002", "gen-000003"}  # none pruned
-
-
-def test_a_damaged_live_store_is_never_built_upon(two_generations: Path) -> None:
-    flip(two_generations / "gen-000002", "vector")
-    with pytest.raises(IndexCorruptError, match="index repair"):
-        delete_documents(two_generations, ["arXiv:1804.02610v2"])  # any writer: ingest, delete, compact
-    assert {p.name for p in two_generations.glob("gen-*")} == {"gen-000001", "gen-000002"}
-    assert current_generation(two_generations).name == "gen-000002"  # type: ignore[union-attr]
+    assert results(index) == before  # the generation before the damage, exactly; the damaged chunk is gone
+    assert {p.name for p in index.glob("gen-*")} == {"gen-000001", "gen-000002"}  # nothing pruned
 
 
 @pytest.mark.parametrize("where", ["vector", "text"])
-def test_with_nothing_intact_repair_refuses_and_names_what_can_be_recovered(
+def test_with_nothing_intact_repair_refuses_and_leaves_the_index_as_it_was(
     small_index: Path, tmp_path: Path, where: str
 ) -> None:
     index = tmp_path / "idx"
-    shutil.copytree(small_index, index)  # one generation only
-    flip(index / "gen-000001", where)
-    store_before = (index / "gen-000001" / "metadata.sqlite").read_bytes()
+    shutil.copytree(small_index, index)  # one generation, one segment
+    flip(newest_segment(index), where, "arXiv:2007.07830v2#%")
+    store = newest_segment(index) / "metadata.sqlite"
+    store_before, pointer_before = store.read_bytes(), (index / CURRENT).read_text()
 
     with pytest.raises(IndexCorruptError) as info:
         repair_index(index)
     message = str(info.value)
-    assert "no generation" in message and "intact" in message and "gen-000001" in message
-    assert "2007.07830v2.pdf" in message  # the sources to ingest again
-    assert "fresh index" in message and "embedding cache" in message
-    assert (index / "gen-000001" / "metadata.sqlite").read_bytes() == store_before  # left as it was
-    assert [p.name for p in index.glob("gen-*")] == ["gen-000001"]
+    assert "nothing trustworthy" in message and "checksum mismatch" in message
+    assert "fresh --index" in message and "embedding cache" in message
+    assert store.read_bytes() == store_before and (index / CURRENT).read_text() == pointer_before
 
     done = subprocess.run(
         [sys.executable, "-m", "heprag.app.cli", "--index", str(index), "index", "repair"],

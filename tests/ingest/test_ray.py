@@ -14,7 +14,7 @@ from heprag.app.library import Library
 from heprag.index.embedder import Embedder
 from heprag.index.embedding_cache import EmbeddingCache
 from heprag.index.metadata import MetadataStore
-from heprag.index.store import current_generation
+from heprag.index.store import CorpusIndex, current_generation
 from heprag.ingest.pipeline import Ingestor
 from tests.conftest import TEST_CACHE, require_corpus
 
@@ -66,9 +66,10 @@ def built(corpus_slice: Path, cluster: None, tmp_path_factory: pytest.TempPathFa
 
 
 def _store(index_dir: Path) -> MetadataStore:
-    gen = current_generation(index_dir)
-    assert gen is not None
-    return MetadataStore(gen / "metadata.sqlite", readonly=True)
+    """The store of the one segment a single ingest writes."""
+    index = CorpusIndex.open(index_dir)
+    assert len(index.segments) == 1
+    return index.segments[0].meta
 
 
 def _chunks(store: MetadataStore) -> list[tuple[str, str, int, str]]:

@@ -11,20 +11,20 @@ import pytest
 
 from heprag.index.faults import POINTS
 from heprag.index.maintenance import verify_index
-from heprag.index.metadata import MetadataStore
-from heprag.index.store import current_generation
+from heprag.index.store import CorpusIndex
 from tests.reliability.conftest import run_heprag
 
 
 def snapshot(index_dir: Path) -> tuple[dict[str, str], dict[str, str], dict[str, np.ndarray]]:
     """(doc id -> content hash, chunk id -> text, chunk id -> vector) of the live generation."""
-    gen = current_generation(index_dir)
-    assert gen is not None
-    store = MetadataStore(gen / "metadata.sqlite", readonly=True)
-    docs = {d: h for d, (h, _) in store.document_state().items()}
-    rows = store.db.execute("SELECT chunk_id, text, vector FROM chunks").fetchall()
-    store.close()
-    return docs, {c: t for c, t, _ in rows}, {c: np.frombuffer(v, dtype=np.float32) for c, _, v in rows}
+    index = CorpusIndex.open(index_dir)
+    docs = {d: h for d, (h, _) in index.meta.document_state().items()}
+    ids, texts = index.meta.all_texts()
+    chunks = index.meta.chunks_by_ids(ids)
+    chunk_ids = [chunks[i].chunk_id for i in ids]
+    vectors = index.meta.vectors_by_chunk_ids(chunk_ids)
+    index.close()
+    return docs, dict(zip(chunk_ids, texts, strict=True)), vectors
 
 
 @pytest.fixture(scope="module")
