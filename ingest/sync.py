@@ -263,6 +263,7 @@ class Syncer:
                 d for d in done.added if VERSIONED.sub(r"\g<base>", d) in replaced
             ]
             report.unchanged += done.unchanged
+            report.skipped += [f"{s.path}: {s.reason}" for s in done.skipped]  # e.g. a record with no text
             report.superseded += done.removed
             report.chunks_written += done.chunks_written
         if batch.deletes:

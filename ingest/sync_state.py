@@ -100,7 +100,9 @@ class SyncReport(BaseModel):
     deleted: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
     superseded: list[str] = Field(default_factory=list, description="Older arXiv versions replaced")
-    skipped: list[str] = Field(default_factory=list, description="Records that are not literature")
+    skipped: list[str] = Field(
+        default_factory=list, description="Records not indexed: not literature, or no text to search"
+    )
     failed: list[FileFailure] = Field(default_factory=list)
     chunks_written: int = 0
     chunks_embedded: int = 0

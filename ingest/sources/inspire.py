@@ -114,7 +114,9 @@ def record_document(record: InspireRecord, path: str | None = None) -> Document:
         links |= {k: v for k, v in arxiv_links(base, version).items() if k != "inspire"}
     if record.dois:
         links["doi"] = f"https://doi.org/{record.dois[0]}"
-    blocks = [Block(text=record.abstract, section=["Abstract"], kind="abstract")] if record.abstract else []
+    # A record without an abstract is still found by its title (else it would hold no passage at all).
+    text, section = (record.abstract, "Abstract") if record.abstract else (record.title, "Title")
+    blocks = [Block(text=text, section=[section], kind="abstract")] if text else []
     blocks += [Block(text=c, section=["Figures"], kind="caption") for c in record.captions]
     candidates: dict[str, str | int | None] = {
         "inspire_recid": int(record.recid) if record.recid.isdigit() else record.recid,

@@ -119,7 +119,9 @@ def arxiv_document(
         collaboration=find_collaboration(" ".join([*authors[:5], comments, abstract])),
         categories=categories,
         links=links,
-        blocks=[Block(text=abstract, section=["Abstract"], kind="abstract")] if abstract else [],
+        blocks=[Block(text=abstract or title, section=["Abstract" if abstract else "Title"], kind="abstract")]
+        if abstract or title
+        else [],
         extra={k: v for k, v in extra.items() if v is not None},
     )
 
