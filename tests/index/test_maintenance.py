@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from heprag.app.library import Library
-from heprag.index.errors import IndexMissingError
+from heprag.index.errors import IndexCorruptError
 from heprag.index.maintenance import compact_index, delete_documents, repair_index, verify_index
 from heprag.index.segments import SEGMENTS
 from heprag.index.store import IndexWriter, current_generation, read_manifest
@@ -74,7 +74,7 @@ def test_a_corrupt_store_shared_by_every_generation_cannot_be_restored(index_cop
     delete_documents(index_copy, ["arXiv:1804.02610v2"])  # generation 2: a tombstone, no new segment
     (_segment(index_copy) / "metadata.sqlite").write_bytes(b"not a database" * 100)
     assert verify_index(index_copy)
-    with pytest.raises(IndexMissingError, match="heprag ingest"):
+    with pytest.raises(IndexCorruptError, match="Re-ingest its sources into a fresh --index"):
         repair_index(index_copy)
 
 
