@@ -128,7 +128,9 @@ def verify_index(index_dir: Path) -> list[str]:
     except Exception as exc:
         return [str(exc)]
     if gen is None:
-        raise IndexMissingError(f"no index at {index_dir}; build one with `heprag ingest PATH`")
+        raise IndexMissingError(
+            f"no index at {index_dir}; build one with `heprag --index {index_dir} ingest PATH`"
+        )
     return verify_generation(gen)
 
 

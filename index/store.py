@@ -114,7 +114,7 @@ class CorpusIndex:
         gen = current_generation(index_dir)
         if gen is None:
             raise IndexMissingError(
-                f"no index at {index_dir}; build one with `heprag ingest PATH` "
+                f"no index at {index_dir}; build one with `heprag --index {index_dir} ingest PATH` "
                 "(or point --index / HEPRAG_INDEX_DIR at an existing one)"
             )
         index = cls(index_dir, gen, nprobe, ef_search)

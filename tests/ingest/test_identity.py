@@ -17,8 +17,7 @@ import pymupdf
 import pytest
 
 from heprag.index.embedder import Embedder
-from heprag.index.metadata import MetadataStore
-from heprag.index.store import current_generation
+from heprag.index.store import CorpusIndex
 from heprag.index.types import Document
 from heprag.ingest.pipeline import Ingestor
 from heprag.ingest.report import IngestReport
@@ -56,9 +55,7 @@ def ingest(index: Path, *paths: Path, **kwargs: Any) -> IngestReport:
 
 
 def documents(index: Path) -> dict[str, Document]:
-    gen = current_generation(index)
-    assert gen is not None
-    store = MetadataStore(gen / "metadata.sqlite", readonly=True)
+    store = CorpusIndex.open(index).meta
     try:
         return {d.doc_id: d for d in store.documents()}
     finally:
@@ -163,8 +160,7 @@ def test_a_latex_paper_and_its_pdf_are_one_document_with_pages_and_equations(tmp
 
     [doc] = documents(tmp_path / "idx").values()
     assert [(s.path, s.role) for s in doc.sources] == [("note.tex", "text"), ("note.pdf", "pages")]
-    gen = current_generation(tmp_path / "idx")
-    store = MetadataStore(gen / "metadata.sqlite", readonly=True)
+    store = CorpusIndex.open(tmp_path / "idx").meta
     chunks = store.chunks_of(doc.doc_id)
     store.close()
     assert any("\\frac{|M_{new}|^2}{|M_{orig}|^2}" in c.text for c in chunks)
@@ -195,8 +191,7 @@ def test_the_pdf_and_latex_of_an_hsf_note_are_one_document_citing_pages(
         ("HSF-TN-2016-01.pdf", "pages"),
     ]
     assert doc.extra["pages"] == 10 and float(doc.extra["pages_aligned"] or 0) > 0.9
-    gen = current_generation(tmp_path / "idx")
-    store = MetadataStore(gen / "metadata.sqlite", readonly=True)
+    store = CorpusIndex.open(tmp_path / "idx").meta
     pages = [c.page_start for c in store.chunks_of(doc.doc_id)]
     store.close()
     assert None not in pages and pages == sorted(pages) and pages[-1] >= 8
