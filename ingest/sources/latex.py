@@ -15,19 +15,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pylatexenc.latex2text import LatexNodes2Text
-
 from heprag.index.errors import LimitExceededError, ParseError
 from heprag.index.types import Block, BlockKind, Document, Reference
 from heprag.ingest.sources.base import FileParser, ParseLimits, check_file_size, register, suffix_is
 from heprag.ingest.sources.ids import arxiv_links, find_collaboration, split_arxiv_id
+from heprag.ingest.sources.latex_bib import ARXIV_NAME, OPT, parse_bib, parse_bibitems
+from heprag.ingest.sources.latex_text import group as _group
+from heprag.ingest.sources.latex_text import latex_to_text
+from heprag.ingest.sources.latex_text import squash as _squash
 
 log = logging.getLogger(__name__)
+__all__ = ["find_main", "latex_to_text", "parse_bib", "parse_bibitems", "parse_latex", "strip_comments"]
 
-ARXIV_ID = r"\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?[_/]\d{7}"
-ARXIV_NAME = re.compile(rf"^(?:arXiv[_:-]?)?(?P<id>(?:{ARXIV_ID})(?:v\d+)?)$", re.I)
-ARXIV_IN_TEXT = re.compile(r"(?:arXiv:\s*|eprint\s*=?\s*)(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})", re.I)
-DOI_IN_TEXT = re.compile(r"\b(10\.\d{4,9}/[^\s,;{}\\]+[^\s,;{}.\\])")
 COMMENT = re.compile(r"(?<!\\)((?:\\\\)*)%[^\n]*(?:\n[ \t]*(?=\S))?")
 INCLUDE = re.compile(r"\\(?:input|include|subfile)\s*\{\s*([^{}\s]+)\s*\}")
 DEFINITION = re.compile(
@@ -35,13 +34,9 @@ DEFINITION = re.compile(
     r"|def\s*\\(?P<n2>[A-Za-z]+))\s*\{"
 )
 BEGIN_DOC, END_DOC = re.compile(r"\\begin\s*\{document\}"), re.compile(r"\\end\s*\{document\}")
-OPT = r"\s*(?:\[[^\]]*\])?\s*"
 CITE = re.compile(r"\\([a-zA-Z]*cite[a-zA-Z]*)\*?\s*(?:\[[^\]]*\]\s*){0,2}\{([^{}]*)\}")
 REF = re.compile(r"\\(eq|auto|c|C|name)?ref\*?\s*\{([^{}]*)\}")
 PLACEHOLDER = re.compile(r"HEPRAG(KEEP|REF)(\d+)X")
-BIB_FIELD = re.compile(  # name = {value with up to 3 brace levels} | "quoted {value}" | bare
-    r'([A-Za-z][\w-]*)\s*=\s*(?:\{((?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)\}|"((?:[^"{}]|\{[^{}]*\})*)"|([^,}\s]*))'
-)
 BREAKS = re.compile(r"\\\\|\\newline(?![A-Za-z])")
 LEVELS = ["part", "chapter", "section", "subsection", "subsubsection"]
 MATH_ENVS = "equation|align|gather|multline|eqnarray|displaymath|flalign|alignat|math"
@@ -64,44 +59,12 @@ DROP_COMMANDS = {
 }  # fmt: skip
 NOTES = {"thanks": 1, "footnote": 1, "label": 1}
 PROTECTED_MACROS = {*LEVELS, *["begin", "end", "item", "caption", "label", "cite", "ref", "input", "include"]}
-_CONVERTER = LatexNodes2Text(math_mode="text")
-
-
-def latex_to_text(latex: str) -> str:
-    """LaTeX to plain text with pylatexenc (whose 2.11 crashes on `\\href`); never raises."""
-    latex = re.sub(r"\\href\s*\{[^{}]*\}|\\(?:[vh]skip|hangindent)\s*=?\s*-?[\d.]+\s*[a-z]{2}", "", latex)
-    try:
-        text = _CONVERTER.latex_to_text(latex)
-    except Exception:  # malformed input can raise IndexError, RecursionError...
-        text = re.sub(r"\\[A-Za-z]+\*?|[{}$]", " ", latex)
-    return text.replace("\u00a0", " ")
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.split())
 
 
 def strip_comments(text: str) -> str:
     """Remove `%` comments (not `\\%`, not in verbatim); a comment line leaves no paragraph break."""
     parts = re.split(rf"(\\begin\s*\{{({VERBATIM_ENVS})\*?\}}.*?\\end\s*\{{\2\*?\}})", text, flags=re.S)
     return "".join(p if i % 3 else COMMENT.sub(r"\1", p) for i, p in enumerate(parts) if i % 3 != 2)
-
-
-def _group(text: str, start: int, open_: str = "{", close: str = "}") -> tuple[str, int]:
-    """Content of the balanced group opening at text[start] (after spaces) and the index after it."""
-    i = re.compile(r"\s*").match(text, start).end()  # type: ignore[union-attr]
-    if i >= len(text) or text[i] != open_:
-        return "", start
-    depth, j = 0, i
-    while j < len(text):
-        if text[j] == "\\":
-            j += 2
-            continue
-        depth += (text[j] == open_) - (text[j] == close)
-        if depth == 0:
-            return text[i + 1 : j], j + 1
-        j += 1
-    return text[i + 1 :], len(text)
 
 
 def _drop_commands(text: str, commands: dict[str, int]) -> str:
@@ -351,53 +314,6 @@ class _Walker:
         for block in self.blocks:
             block.text = PLACEHOLDER.sub(restore, block.text).strip()
         return [b for b in self.blocks if b.text]
-
-
-def parse_bib(text: str, wanted: set[str] | None = None) -> dict[str, Reference]:
-    """Entries of a `.bib` file (only the keys in `wanted`, when given) as References."""
-    entries: dict[str, Reference] = {}
-    for match in re.finditer(r"@(\w+)\s*\{\s*([^,\s{}]+)\s*,", text):
-        key, kind = match.group(2), match.group(1).lower()
-        if kind in ("comment", "string", "preamble") or (wanted is not None and key not in wanted):
-            continue
-        body = _group(text, match.start() + match.group(0).index("{"))[0]
-        fields = {
-            m.group(1).lower(): _squash(m.group(2) or m.group(3) or m.group(4) or "")
-            for m in BIB_FIELD.finditer(body)
-        }
-        authors = [a for a in fields.get("author", "").split(" and ") if a.strip() not in ("", "others")]
-        etal = " et al." if len(authors) > 3 or " others" in fields.get("author", "") else ""
-        venue = " ".join(fields.get(f, "") for f in ("journal", "booktitle", "volume", "pages")).strip()
-        parts = [
-            ", ".join(authors[:3]) + etal,
-            fields.get("title"),
-            venue or fields.get("howpublished"),
-            fields.get("year"),
-        ]
-        ref_text = _squash(latex_to_text(", ".join(p for p in parts if p)))
-        ref_text = ", ".join(p for p in (ref_text, "" if venue else fields.get("url", "")) if p) or key
-        eprint = fields.get("eprint", "")
-        arxiv = eprint if ARXIV_NAME.match(eprint) else _find(ARXIV_IN_TEXT, " ".join(fields.values()))
-        entries[key] = Reference(key=key, text=ref_text, arxiv_id=arxiv, doi=fields.get("doi") or None)
-    return entries
-
-
-def parse_bibitems(text: str) -> dict[str, Reference]:
-    """`\\bibitem[label]{key} text` entries (a thebibliography environment or a bibtex `.bbl` file)."""
-    entries: dict[str, Reference] = {}
-    items = list(re.finditer(rf"\\bibitem{OPT}\{{([^{{}}]*)\}}", text))
-    for i, item in enumerate(items):
-        raw = text[item.end() : items[i + 1].start() if i + 1 < len(items) else None]
-        raw = re.split(r"\\end\s*\{thebibliography\}", raw)[0]
-        ref_text = _squash(latex_to_text(re.sub(r"\\url\s*\{([^{}]*)\}", r"\1", raw)))
-        key = item.group(1).strip()
-        arxiv, doi = _find(ARXIV_IN_TEXT, raw), _find(DOI_IN_TEXT, raw)
-        entries[key] = Reference(key=key, text=ref_text or key, arxiv_id=arxiv, doi=doi)
-    return entries
-
-
-def _find(pattern: re.Pattern[str], text: str) -> str | None:
-    return match.group(1) if (match := pattern.search(text)) else None
 
 
 def _bibliography(text: str, main: Path, root: Path, keys: set[str], source: _Source) -> dict[str, Reference]:
