@@ -23,7 +23,7 @@ def doc_descriptors(library: Library) -> Callable[[str], list[str]]:
             found = [doc_id]
             if doc is not None:
                 found += [doc.path or "", *doc.links.values()]
-                for source in getattr(doc, "sources", []):  # every input file (and record) it was built from
+                for source in doc.sources:  # every input file (and record) it was built from
                     found += [source.path, source.abs_path]
                     found += [f"{p}#{source.record}" for p in (source.path, source.abs_path) if source.record]
                 found += [str(v) for v in doc.extra.values() if isinstance(v, str | int)]

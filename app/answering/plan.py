@@ -66,7 +66,6 @@ class Plan:
     question: Question
     sentences: list[tuple[str, list[int]]] = field(default_factory=list)
     refusal: str | None = None
-    focus: list[str] = field(default_factory=list)  # doc ids the answer is about, best first
 
 
 @dataclass
@@ -126,7 +125,7 @@ class Planner:
         if reason:
             return Plan(q, refusal=reason)
         sentences = [(display(s.candidate.text), [s.candidate.n]) for s in chosen]
-        return Plan(q, sentences=sentences, focus=list(dict.fromkeys(s.doc_id for s in chosen)))
+        return Plan(q, sentences=sentences)
 
     # -- refusal signals -----------------------------------------------------------------------
     def unknown_names(self, text: str) -> list[str]:
@@ -282,5 +281,5 @@ class Planner:
             doc = self.doc(hit.chunk.doc_id)
             sentence = metadata_sentence(q, doc) if doc else None
             if sentence:
-                return Plan(q, sentences=[(sentence, [n])], focus=[hit.chunk.doc_id])
+                return Plan(q, sentences=[(sentence, [n])])
         return None
