@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,8 +109,15 @@ def test_real_browser_gets_a_cited_answer_with_page_numbers(chat_server: str, br
     assert len(messages) >= 2 and QUESTION in messages[0].text
     reply = messages[1].text
     assert "[1]" in reply and "2.0σ" in reply, reply[:600]
+
+    def source_summaries(driver: Any) -> list[str]:
+        found = driver.find_elements(By.CSS_SELECTOR, "[data-testid='stExpander'] summary")
+        return [s.text.splitlines()[-1] for s in found if s.text]  # the line after the arrow icon
+
+    # the sources panel renders just after the "Sources" heading: wait for its first entry
+    wait.until(lambda driver: any(s.startswith("[1] ") for s in source_summaries(driver)))
     expanders = browser.find_elements(By.CSS_SELECTOR, "[data-testid='stExpander'] summary")
-    summaries = [s.text.splitlines()[-1] for s in expanders if s.text]  # the line after the arrow icon
+    summaries = source_summaries(browser)
     cited = [s for s in summaries if s.startswith("[1] ")]
     assert cited and "ATLAS 2007.07830v2" in cited[0] and "p. " in cited[0], summaries
     # the run is over when the sidebar offers the export; then open [1] to show its highlighted passage
